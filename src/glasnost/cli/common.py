@@ -1,0 +1,43 @@
+"""Shared CLI helpers: options that also read ``GLASNOST_<OPTION>``, opening the store, printing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def env_name(flag: str) -> str:
+    return "GLASNOST_" + flag.lstrip("-").replace("-", "_").upper()
+
+
+def opt(default: Any, *flags: str, help: str = "", **kwargs: Any) -> Any:
+    """A typer Option whose value may also come from GLASNOST_<FLAG> (the first long flag names it)."""
+    long_flag = next((f for f in flags if f.startswith("--")), flags[0])
+    return typer.Option(default, *flags, help=help, envvar=env_name(long_flag), show_envvar=False, **kwargs)
+
+
+def db_option() -> Any:
+    return opt(Path("glasnost.db"), "--db", help="SQLite store (GLASNOST_DB).")
+
+
+def open_store(db: Path, create: bool = False):
+    """Open the store; a missing file is an error unless the command creates one (run, import)."""
+    from glasnost.errors import StoreError
+    from glasnost.store import open_store as _open
+
+    if not create and not Path(db).exists():
+        raise StoreError(f"no store at {db}; run `glasnost run` first or pass --db PATH")
+    return _open(db)
+
+
+def split_csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None

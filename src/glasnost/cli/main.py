@@ -1,0 +1,82 @@
+"""The ``glasnost`` command: parsing and printing only.
+
+Each command lives in its own module of this package and exposes ``register(app)``; this module discovers
+them, so adding a command never means editing a central list. Every option can also come from the
+environment as ``GLASNOST_<OPTION>`` (see ``common.opt``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from glasnost import __version__
+from glasnost.errors import GlasnostError
+
+app = typer.Typer(
+    name="glasnost",
+    help="Audit language models for political censorship, with evidence.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_SKIP = {"main", "common", "__init__"}
+
+
+def _register_commands() -> None:
+    import glasnost.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name in _SKIP or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"glasnost.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"glasnost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """glasnost: a symmetric multilingual bank, a runner for any model, a measured judge, honest statistics."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except GlasnostError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: finished responses are stored; run the same command again to resume", file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code or 0
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Errors that end a command with one clear line (what, where, how to fix) and a non-zero exit.
+
+Anything raised as a GlasnostError is printed by the CLI as ``error: <message>`` without a traceback.
+"""
+
+
+class GlasnostError(Exception):
+    """A problem the user can fix; the message is the one line shown to them."""
+
+    exit_code = 2
+
+
+class ConfigError(GlasnostError):
+    """Bad input: an unknown target kind, bank, language, malformed file, missing API key variable."""
+
+
+class StoreError(GlasnostError):
+    """The store cannot be opened or is not a glasnost database."""
+
+
+class TargetFatal(GlasnostError):
+    """A target cannot continue: authentication failed, quota exhausted, endpoint unreachable.
+
+    The runner stops the whole run on it (nothing already stored is lost)."""
+
+    exit_code = 3

@@ -1,0 +1,1 @@
+"""Plan work items, execute them against targets, limit concurrency."""

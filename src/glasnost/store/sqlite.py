@@ -1,0 +1,287 @@
+"""SQLite store: WAL mode, UNIQUE response keys, versioned migrations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from glasnost.errors import StoreError
+from glasnost.records import Response, RunManifest, Verdict, canonical_json
+from glasnost.store.base import Store
+
+APP_ID = "glasnost"
+
+# Each migration is applied once, in order; the number reached is kept in meta.schema_version.
+# Append new migrations at the end; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        manifest TEXT NOT NULL
+    );
+    CREATE TABLE run_items (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE INDEX run_items_order ON run_items (run_id, position);
+    CREATE INDEX run_items_key ON run_items (key);
+    CREATE TABLE bank_snapshots (fingerprint TEXT PRIMARY KEY, snapshot TEXT NOT NULL);
+    CREATE TABLE responses (
+        key TEXT NOT NULL UNIQUE,
+        run_id TEXT NOT NULL,
+        concept_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        sample_index INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX responses_target ON responses (target_id, concept_id, lang);
+    CREATE TABLE verdicts (
+        response_key TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        label TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (response_key, judge)
+    );
+    CREATE INDEX verdicts_judge ON verdicts (judge, label);
+    """,
+]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # durable across process kills in WAL mode
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a readable SQLite file ({exc}); pass --db to a glasnost store") from None
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if self.path.exists() and self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; --db takes a file path")
+        if not self.path.parent.exists():
+            raise StoreError(f"folder {self.path.parent} does not exist; create it or pass another --db")
+        self.conn = _connect(self.path)
+        self._migrate()
+
+    # ---- schema -------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        try:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a glasnost store ({exc}); pass --db to another file") from None
+        version = 0
+        if tables:
+            if "meta" not in tables:
+                raise StoreError(f"{self.path} is an SQLite file of another program; pass --db to a glasnost store")
+            row = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+            if row.get("app") != APP_ID:
+                raise StoreError(f"{self.path} is an SQLite file of another program; pass --db to a glasnost store")
+            version = int(row.get("schema_version", "0"))
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} was written by a newer glasnost (store schema {version}, this one knows "
+                f"{len(MIGRATIONS)}); upgrade glasnost"
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            with self._tx():
+                for stmt in _statements(MIGRATIONS[number - 1]):
+                    self.conn.execute(stmt)
+                self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('app', ?)", (APP_ID,))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(number),)
+                )
+
+    def _tx(self):
+        return _Transaction(self.conn)
+
+    # ---- runs ---------------------------------------------------------------------------------------
+    def save_run(self, manifest: RunManifest) -> None:
+        with self._tx():
+            self.conn.execute(
+                "INSERT INTO runs (run_id, started_at, status, manifest) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(run_id) DO UPDATE SET status=excluded.status, manifest=excluded.manifest",
+                (manifest.run_id, manifest.started_at.isoformat(), manifest.status, manifest.model_dump_json()),
+            )
+
+    def get_run(self, run_id: str) -> RunManifest:
+        rows = self.conn.execute(
+            "SELECT manifest FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id", (run_id, run_id + "%")
+        ).fetchall()
+        exact = [r for r in rows if json.loads(r[0])["run_id"] == run_id]
+        rows = exact or rows
+        if len(rows) == 1:
+            return RunManifest.model_validate_json(rows[0][0])
+        known = [r[0] for r in self.conn.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 5")]
+        if not rows:
+            hint = f"known runs: {', '.join(known)}" if known else "the store has no runs yet"
+            raise StoreError(f"no run {run_id!r} in {self.path}; {hint} (see `glasnost runs`)")
+        raise StoreError(f"run id prefix {run_id!r} is ambiguous in {self.path}; give more characters")
+
+    def list_runs(self) -> list[RunManifest]:
+        rows = self.conn.execute("SELECT manifest FROM runs ORDER BY started_at").fetchall()
+        return [RunManifest.model_validate_json(r[0]) for r in rows]
+
+    def add_run_items(self, run_id: str, keys: Iterable[str]) -> None:
+        with self._tx():
+            start = self.conn.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM run_items WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO run_items (run_id, position, key) VALUES (?, ?, ?)",
+                ((run_id, start + i, k) for i, k in enumerate(keys)),
+            )
+
+    def run_keys(self, run_id: str) -> list[str]:
+        rows = self.conn.execute("SELECT key FROM run_items WHERE run_id = ? ORDER BY position", (run_id,))
+        return [r[0] for r in rows]
+
+    # ---- bank snapshots ------------------------------------------------------------------------------
+    def save_bank_snapshot(self, snapshot: dict[str, Any]) -> None:
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO bank_snapshots (fingerprint, snapshot) VALUES (?, ?)",
+                (snapshot["fingerprint"], canonical_json(snapshot)),
+            )
+
+    def get_bank_snapshot(self, fingerprint: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT snapshot FROM bank_snapshots WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # ---- responses -----------------------------------------------------------------------------------
+    def stored_outcomes(self, keys: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            chunk = key_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, outcome in self.conn.execute(
+                f"SELECT key, outcome FROM responses WHERE key IN ({marks})", chunk
+            ):
+                out[key] = outcome
+        return out
+
+    def put_responses(self, responses: list[Response]) -> int:
+        if not responses:
+            return 0
+        with self._tx():
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT INTO responses (key, run_id, concept_id, lang, target_id, sample_index, outcome, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, outcome=excluded.outcome, "
+                "data=excluded.data WHERE responses.outcome = 'error'",
+                (
+                    (r.key, r.run_id, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value,
+                     r.model_dump_json())
+                    for r in responses
+                ),
+            )
+            return self.conn.total_changes - before
+
+    def get_response(self, key: str) -> Response | None:
+        row = self.conn.execute("SELECT data FROM responses WHERE key = ?", (key,)).fetchone()
+        return Response.model_validate_json(row[0]) if row else None
+
+    def iter_responses(self, run_id: str | None = None) -> Iterator[Response]:
+        if run_id is None:
+            cursor = self.conn.execute("SELECT data FROM responses ORDER BY rowid")
+        else:
+            cursor = self.conn.execute(
+                "SELECT r.data FROM run_items i JOIN responses r ON r.key = i.key "
+                "WHERE i.run_id = ? ORDER BY i.position",
+                (run_id,),
+            )
+        for (data,) in cursor:
+            yield Response.model_validate_json(data)
+
+    def outcome_counts(self, run_id: str) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT r.outcome, COUNT(*) FROM run_items i JOIN responses r ON r.key = i.key "
+            "WHERE i.run_id = ? GROUP BY r.outcome",
+            (run_id,),
+        )
+        return {outcome: n for outcome, n in rows}
+
+    # ---- verdicts ------------------------------------------------------------------------------------
+    def put_verdicts(self, verdicts: list[Verdict]) -> int:
+        if not verdicts:
+            return 0
+        with self._tx():
+            self.conn.executemany(
+                "INSERT INTO verdicts (response_key, judge, label, status, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(response_key, judge) DO UPDATE SET label=excluded.label, status=excluded.status, "
+                "data=excluded.data",
+                ((v.response_key, v.judge, v.label.value, v.status, v.model_dump_json()) for v in verdicts),
+            )
+        return len(verdicts)
+
+    def iter_verdicts(self, run_id: str | None = None, judge: str | None = None) -> Iterator[Verdict]:
+        sql = "SELECT v.data FROM verdicts v"
+        args: list[Any] = []
+        where = []
+        if run_id is not None:
+            sql += " JOIN run_items i ON i.key = v.response_key"
+            where.append("i.run_id = ?")
+            args.append(run_id)
+        if judge is not None:
+            where.append("v.judge = ?")
+            args.append(judge)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.position" if run_id is not None else " ORDER BY v.rowid"
+        for (data,) in self.conn.execute(sql, args):
+            yield Verdict.model_validate_json(data)
+
+    def judges(self, run_id: str | None = None) -> list[str]:
+        if run_id is None:
+            rows = self.conn.execute("SELECT DISTINCT judge FROM verdicts ORDER BY judge")
+        else:
+            rows = self.conn.execute(
+                "SELECT DISTINCT v.judge FROM verdicts v JOIN run_items i ON i.key = v.response_key "
+                "WHERE i.run_id = ? ORDER BY v.judge",
+                (run_id,),
+            )
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:  # pragma: no cover
+            pass
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (the connection runs in autocommit)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
