@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them. Used by .ci/run and the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian's chromium for the report's browser tests (Playwright drives it; no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: could not install chromium; the browser tests will fail" >&2
+  else
+    echo "warning: chromium is missing and this is not root; install Debian's chromium for the browser tests" >&2
+  fi
+fi
+
+python3 -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+# torch is pinned: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+python -m pip install -q torch==2.13.0 -e '.[local,dev]'
+python -m pytest -q "$@"

@@ -1,0 +1,126 @@
+"""glasnost run: audit targets on a bank, then judge and write the report (the main job)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from glasnost.cli.common import console, db_option, err_console, open_store, opt, split_csv
+
+DEFAULT_TARGET = "local:Qwen/Qwen2.5-0.5B-Instruct"
+DEFAULT_LANGS = "en,zh-Hans"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        target: Optional[list[str]] = opt(
+            None, "--target", "-t",
+            help=f"Target spec or targets YAML, repeatable (default {DEFAULT_TARGET}). "
+            "E.g. openai:gpt-4o-mini, deepseek:deepseek-chat, ollama:qwen2.5:7b, "
+            "openai-compat:http://127.0.0.1:8000/v1#my-model, local:PATH, replay:FILE#model.",
+        ),
+        bank: str = opt("quick", "--bank", "-b", help="Bank: quick, core, core:cn, core:mcq, or a YAML path."),
+        lang: str = opt(DEFAULT_LANGS, "--lang", "-l", help="Comma-separated BCP-47 languages, or 'all'."),
+        kinds: Optional[str] = opt(None, "--kinds", help="Only these kinds (knowledge,criticism,indirect,mcq,control)."),
+        samples: int = opt(1, "--samples", help="Samples per probe and target."),
+        temperature: float = opt(0.0, "--temperature", help="Sampling temperature (0 = greedy)."),
+        top_p: Optional[float] = opt(None, "--top-p", help="Nucleus sampling (provider default if unset)."),
+        seed: int = opt(0, "--seed", help="Base seed; sample i uses seed + i."),
+        max_tokens: int = opt(1024, "--max-tokens", help="Maximum completion tokens."),
+        system: Optional[str] = opt(None, "--system", help="System prompt (default: none)."),
+        limit: Optional[int] = opt(None, "--limit", help="Only the first N probes (same for every target)."),
+        dry_run: bool = opt(False, "--dry-run", help="Show items in total and still to do, and a token estimate."),
+        concurrency: int = opt(8, "--concurrency", "-c", help="Concurrent requests per endpoint."),
+        timeout: float = opt(120.0, "--timeout", help="Seconds per request."),
+        max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request."),
+        judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
+        report: Optional[Path] = opt(Path("report.html"), "--report", help="Write the report here ('' to skip)."),
+        db: Path = db_option(),
+    ) -> None:
+        """Audit targets on a bank. Running the same command again resumes: only missing keys are asked."""
+        from glasnost.bank import load_bank
+        from glasnost.records import GenerationConfig, TransportConfig
+        from glasnost.run.audit import dry_run as plan_dry_run
+        from glasnost.run.audit import execute_plan, prepare
+        from glasnost.targets.spec import parse_targets
+
+        specs = parse_targets(target or [DEFAULT_TARGET])
+        the_bank = load_bank(bank)
+        languages = None if lang.strip().lower() == "all" else split_csv(lang)
+        generation = GenerationConfig(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
+        )
+        transport = TransportConfig(timeout_s=timeout, max_retries=max_retries, concurrency=concurrency)
+        plan = prepare(the_bank, specs, languages, generation, transport, kinds=split_csv(kinds),
+                       samples=samples, system_prompt=system, limit=limit)
+        store = open_store(db, create=True)
+        try:
+            if dry_run:
+                d = plan_dry_run(store, plan)
+                console.print(
+                    f"run {d.run_id}: {d.total} items in total, {d.to_do} still to do; "
+                    f"≈{d.prompt_tokens:,} prompt tokens, at most {d.max_completion_tokens:,} completion tokens"
+                )
+                return
+            console.print(
+                f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
+                f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items"
+            )
+            progress = _run_with_progress(store, plan)
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
+            console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time)")
+            if judge.strip().lower() != "none":
+                from glasnost.judge import judge_run
+
+                judge_run(store, plan.run_id, spec=judge)
+            if report is not None and str(report):
+                from glasnost.report import write_report
+
+                path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))
+                console.print(f"report: {path}")
+        finally:
+            store.close()
+
+
+def _fmt_of(path: Path) -> str:
+    return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
+
+
+def _run_with_progress(store, plan):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from glasnost.run.audit import execute_plan
+
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[outcomes]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=False, refresh_per_second=4,
+                  disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("auditing", total=len(plan.items), outcomes="")
+
+        def on_progress(p) -> None:
+            outcomes = " ".join(f"{k}:{v}" for k, v in sorted(p.outcomes.items()))
+            bar.update(task, completed=p.done, outcomes=outcomes)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            current = asyncio.current_task()
+            try:  # a polite kill (SIGTERM) ends like Ctrl-C: finished responses are committed first
+                loop.add_signal_handler(signal.SIGTERM, current.cancel)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+                pass
+            return await execute_plan(store, plan, on_progress)
+
+        try:
+            return asyncio.run(main())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None

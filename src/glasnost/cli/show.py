@@ -1,0 +1,56 @@
+"""glasnost show: one run's manifest and its counts per target, language and outcome (or label)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from glasnost.cli.common import console, db_option, open_store, opt
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("show")
+    def show(
+        run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+        as_json: bool = opt(False, "--json", help="Print the manifest as JSON."),
+        judge: Optional[str] = opt(None, "--judge", help="Judge id whose labels to count (default: first)."),
+        db: Path = db_option(),
+    ) -> None:
+        """Show a run: its manifest and counts per target x language x outcome and label."""
+        store = open_store(db)
+        try:
+            m = store.get_run(run_id)
+            if as_json:
+                print(json.dumps(m.model_dump(mode="json"), ensure_ascii=False, indent=2))
+                return
+            judges = store.judges(m.run_id)
+            chosen = judge or (judges[0] if judges else None)
+            labels = {v.response_key: v for v in store.iter_verdicts(m.run_id, chosen)} if chosen else {}
+            counts: Counter = Counter()
+            for r in store.iter_responses(m.run_id):
+                v = labels.get(r.key)
+                shown = (v.label.value if v.status == "ok" else "judge_error") if v else f"({r.outcome.value})"
+                counts[(r.target_id, r.lang, shown)] += 1
+        finally:
+            store.close()
+        console.print(f"run {m.run_id} [{m.status}] {m.started_at:%Y-%m-%d %H:%M} UTC"
+                      f" → {m.ended_at:%H:%M} UTC" if m.ended_at else f"run {m.run_id} [{m.status}]")
+        console.print(f"bank {m.bank.name}@{m.bank.version} fingerprint {m.bank.fingerprint}")
+        console.print(f"generation {m.generation.model_dump(exclude={'schema_version'})}")
+        if m.system_prompt_sha:
+            console.print(f"system prompt sha256 {m.system_prompt_sha}")
+        for rt in m.runtimes:
+            extra = f" chat-template {rt.chat_template_sha[:12]}" if rt.chat_template_sha else ""
+            console.print(f"target {rt.target_id} revision {rt.revision or '?'}{extra}")
+        if m.message:
+            console.print(f"note: {m.message}")
+        table = Table("target", "lang", "label (or outcome, unjudged)", "n")
+        for (t, lang, label), n in sorted(counts.items()):
+            table.add_row(t, lang, label, str(n))
+        console.print(table)
+        console.print(f"labels from judge {chosen}" if chosen else "not judged yet: run `glasnost judge RUN`")

@@ -1,0 +1,153 @@
+"""Prepare and carry out an audit run: bank x targets x languages x samples under one generation config."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from glasnost.bank.load import Bank
+from glasnost.errors import ConfigError, TargetFatal
+from glasnost.records import GenerationConfig, Probe, RunManifest, TargetSpec, TransportConfig, utcnow
+from glasnost.run.execute import RunProgress, Runner, close_targets, pending_items, start_targets
+from glasnost.run.manifest import environment
+from glasnost.run.plan import (
+    WorkItem,
+    estimate_prompt_tokens,
+    plan_items,
+    run_id_for,
+    select_probes,
+    system_prompt_sha,
+)
+from glasnost.store.base import Store
+
+
+@dataclass
+class AuditPlan:
+    manifest: RunManifest
+    bank: Bank
+    probes: list[Probe]
+    items: list[WorkItem]
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.run_id
+
+
+@dataclass
+class DryRun:
+    run_id: str
+    total: int
+    to_do: int
+    prompt_tokens: int
+    max_completion_tokens: int
+
+
+def prepare(
+    bank: Bank,
+    targets: list[TargetSpec],
+    languages: list[str] | None,
+    generation: GenerationConfig,
+    transport: TransportConfig,
+    kinds: list[str] | None = None,
+    samples: int = 1,
+    system_prompt: str | None = None,
+    limit: int | None = None,
+) -> AuditPlan:
+    if not targets:
+        raise ConfigError("no target given; pass --target SPEC (e.g. --target ollama:qwen2.5:7b)")
+    ids = [t.id for t in targets]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ConfigError(f"target {', '.join(sorted(dupes))} is given twice; give each target once (or a --name)")
+    if samples < 1:
+        raise ConfigError("--samples must be at least 1")
+    if limit is not None and limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    probes = select_probes(bank, languages, kinds, limit)
+    if not probes:
+        raise ConfigError(f"bank {bank.name!r} has no probes for languages {languages} and kinds {kinds}")
+    items = plan_items(probes, targets, generation, system_prompt, samples)
+    run_id = run_id_for(bank.fingerprint, targets, languages, kinds, samples, generation, system_prompt, limit)
+    env = environment()
+    manifest = RunManifest(
+        run_id=run_id,
+        tool_version=str(env["tool_version"]),
+        git_commit=env["git_commit"],  # type: ignore[arg-type]
+        python=str(env["python"]),
+        platform=str(env["platform"]),
+        packages=env["packages"],  # type: ignore[arg-type]
+        bank=bank.ref(),
+        languages=languages or bank.languages,
+        kinds=kinds,
+        samples=samples,
+        limit=limit,
+        targets=targets,
+        generation=generation,
+        transport=transport,
+        system_prompt=system_prompt,
+        system_prompt_sha=system_prompt_sha(system_prompt),
+        seed=generation.seed,
+        items=len(items),
+    )
+    return AuditPlan(manifest=manifest, bank=bank, probes=probes, items=items)
+
+
+def dry_run(store: Store, plan: AuditPlan) -> DryRun:
+    todo = pending_items(store, plan.items)
+    per_probe = {p.text: estimate_prompt_tokens(p.text) for p in plan.probes}
+    return DryRun(
+        run_id=plan.run_id,
+        total=len(plan.items),
+        to_do=len(todo),
+        prompt_tokens=sum(per_probe[i.probe.text] for i in todo),
+        max_completion_tokens=len(todo) * plan.manifest.generation.max_tokens,
+    )
+
+
+def _merge_previous(store: Store, manifest: RunManifest) -> RunManifest:
+    """Resuming keeps the first start time; everything else describes this invocation."""
+    try:
+        previous = store.get_run(manifest.run_id)
+    except Exception:
+        return manifest
+    if previous.run_id != manifest.run_id:
+        return manifest
+    return manifest.model_copy(update={"started_at": previous.started_at})
+
+
+async def execute_plan(store: Store, plan: AuditPlan, on_progress=None) -> RunProgress:
+    """Run what the store lacks. The manifest is saved before the first request and after the last."""
+    manifest = _merge_previous(store, plan.manifest)
+    manifest.status = "running"
+    manifest.ended_at = None
+    store.save_bank_snapshot(plan.bank.snapshot())
+    store.save_run(manifest)
+    store.add_run_items(manifest.run_id, (item.key for item in plan.items))
+    todo = pending_items(store, plan.items)
+    progress = RunProgress(total=len(plan.items), already=len(plan.items) - len(todo))
+    targets = {}
+    try:
+        needed = {item.target.id for item in todo}
+        specs = [t for t in manifest.targets if t.id in needed]
+        targets, runtimes = await start_targets(specs, manifest.transport)
+        known = {r.target_id: r for r in manifest.runtimes}
+        known.update({r.target_id: r for r in runtimes})
+        manifest.runtimes = list(known.values())
+        runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
+                        on_progress)
+        progress = await runner.execute(todo, targets, total=len(plan.items))
+        errors = store.outcome_counts(manifest.run_id).get("error", 0)
+        manifest.status = "complete"
+        manifest.message = f"{errors} requests ended in error; run again to retry them" if errors else None
+    except TargetFatal as exc:
+        manifest.status = "failed"
+        manifest.message = str(exc)
+        raise
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        manifest.status = "interrupted"
+        raise
+    finally:
+        await close_targets(targets)
+        manifest.ended_at = utcnow()
+        store.save_run(manifest)
+    return progress

@@ -1,0 +1,202 @@
+"""Execute work items against targets: per-endpoint concurrency, durable writes, clean interruption.
+
+Shape: for each endpoint, ``concurrency`` workers pull items from that endpoint's queue and call
+``target.generate``; finished responses go to one writer task that commits them in small batches and only
+then counts them. A kill therefore loses at most the requests in flight and the responses not yet
+committed, which were never counted; running the same plan again asks only for what the store lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from glasnost.errors import TargetFatal
+from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
+from glasnost.run.plan import WorkItem, sample_generation
+from glasnost.store.base import Store
+from glasnost.targets.base import ChatRequest, Target, build_messages
+
+WRITE_BATCH = 256
+
+
+@dataclass
+class RunProgress:
+    total: int  # items in the plan
+    already: int  # items the store held before this invocation
+    outcomes: Counter = field(default_factory=Counter)  # committed in this invocation
+
+    @property
+    def done(self) -> int:
+        return self.already + sum(self.outcomes.values())
+
+
+def endpoint_of(spec: TargetSpec) -> str:
+    """Concurrency is limited per endpoint: two models behind one server share its limit."""
+    if spec.kind == "openai-compat" and spec.base_url:
+        return spec.base_url.rstrip("/")
+    return f"{spec.kind}:{spec.path or spec.model}"
+
+
+def pending_items(store: Store, items: list[WorkItem]) -> list[WorkItem]:
+    """Items whose key the store lacks, or holds only as an ``error`` (an error is not a result)."""
+    stored = store.stored_outcomes(item.key for item in items)
+    return [item for item in items if stored.get(item.key) in (None, Outcome.error.value)]
+
+
+class Runner:
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        generation: GenerationConfig,
+        transport: TransportConfig,
+        system_prompt: str | None = None,
+        on_progress: Callable[[RunProgress], None] | None = None,
+    ):
+        self.store = store
+        self.run_id = run_id
+        self.generation = generation
+        self.transport = transport
+        self.system_prompt = system_prompt
+        self.on_progress = on_progress
+        self._results: asyncio.Queue[Response | None] = asyncio.Queue()
+        self._fatal: TargetFatal | None = None
+
+    async def execute(self, items: list[WorkItem], targets: dict[str, Target], total: int) -> RunProgress:
+        progress = RunProgress(total=total, already=total - len(items))
+        queues: dict[str, deque[WorkItem]] = {}
+        for item in items:
+            queues.setdefault(endpoint_of(item.target), deque()).append(item)
+        writer = asyncio.create_task(self._write(progress))
+        workers = [
+            asyncio.create_task(self._work(queue, targets))
+            for queue in queues.values()
+            for _ in range(min(self.transport.concurrency, len(queue)))
+        ]
+        try:
+            if workers:
+                await asyncio.gather(*workers)
+        except BaseException:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        finally:
+            # Commit whatever finished, whether we end normally, on a fatal target error or on Ctrl-C.
+            await self._results.put(None)
+            try:
+                await asyncio.shield(writer)
+            except asyncio.CancelledError:
+                self._drain_now(progress)
+        if self._fatal is not None:
+            raise self._fatal
+        return progress
+
+    async def _work(self, queue: deque[WorkItem], targets: dict[str, Target]) -> None:
+        while queue and self._fatal is None:
+            item = queue.popleft()
+            target = targets[item.target.id]
+            request = ChatRequest(
+                messages=build_messages(item.probe.text, self.system_prompt),
+                generation=sample_generation(self.generation, item.sample_index),
+                sample_index=item.sample_index,
+            )
+            started = utcnow()
+            try:
+                completion = await target.generate(request)
+            except TargetFatal as exc:
+                self._fatal = exc
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a backend bug must not lose the run: record it as an error outcome
+                completion = Completion(outcome=Outcome.error, error=f"{type(exc).__name__}: {exc}"[:500])
+            await self._results.put(self._response(item, completion, started))
+
+    def _response(self, item: WorkItem, c: Completion, started) -> Response:
+        return Response(
+            key=item.key,
+            run_id=self.run_id,
+            concept_id=item.probe.concept_id,
+            lang=item.probe.lang,
+            prompt=item.probe.text,
+            target_id=item.target.id,
+            target=item.target.identity(),
+            sample_index=item.sample_index,
+            outcome=c.outcome,
+            text=c.text,
+            reasoning=c.reasoning,
+            thought_suppressed=c.thought_suppressed,
+            finish_reason=c.finish_reason,
+            http_status=c.http_status,
+            provider_refusal=c.provider_refusal,
+            error=c.error,
+            raw=c.raw,
+            usage=c.usage,
+            latency_ms=c.latency_ms,
+            retries=c.retries,
+            logprobs=c.logprobs,
+            started_at=started,
+            finished_at=utcnow(),
+        )
+
+    async def _write(self, progress: RunProgress) -> None:
+        done = False
+        while not done:
+            first = await self._results.get()
+            batch: list[Response] = []
+            if first is None:
+                done = True
+            else:
+                batch.append(first)
+            while not self._results.empty() and len(batch) < WRITE_BATCH:
+                nxt = self._results.get_nowait()
+                if nxt is None:
+                    done = True
+                    continue
+                batch.append(nxt)
+            self._commit(batch, progress)
+
+    def _drain_now(self, progress: RunProgress) -> None:
+        batch = []
+        while not self._results.empty():
+            r = self._results.get_nowait()
+            if r is not None:
+                batch.append(r)
+        self._commit(batch, progress)
+
+    def _commit(self, batch: list[Response], progress: RunProgress) -> None:
+        if not batch:
+            return
+        self.store.put_responses(batch)  # durable before counted
+        progress.outcomes.update(r.outcome.value for r in batch)
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+
+async def start_targets(specs: list[TargetSpec], transport: TransportConfig) -> tuple[dict[str, Target], list]:
+    """Build and start each target once; a fatal start (no key, unreachable) closes the others."""
+    from glasnost.targets.base import make_target
+
+    targets: dict[str, Target] = {}
+    runtimes = []
+    try:
+        for spec in specs:
+            target = make_target(spec, transport)
+            targets[spec.id] = target
+            runtimes.append(await target.start())
+    except BaseException:
+        await close_targets(targets)
+        raise
+    return targets, runtimes
+
+
+async def close_targets(targets: dict[str, Target]) -> None:
+    for target in targets.values():
+        try:
+            await target.aclose()
+        except Exception:  # closing must never mask the run's own outcome
+            pass

@@ -1,0 +1,88 @@
+"""Confidence intervals: Wilson for one proportion, a seeded bootstrap clustered by concept (or group).
+
+Why clustered: the responses to one concept (its languages, its samples) are not independent draws, so an
+interval that treats 400 responses to 100 concepts as 400 coin flips is too narrow. Resampling whole
+clusters keeps that dependence.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+Z95 = 1.959963984540054  # the standard normal 97.5% quantile
+DEFAULT_RESAMPLES = 2000
+DEFAULT_SEED = 0
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes out of n (n > 0). 8/10 gives (0.4902, 0.9433)."""
+    if n <= 0:
+        raise ValueError("wilson interval needs n > 0")
+    if not 0 <= k <= n:
+        raise ValueError(f"wilson interval needs 0 <= k <= n (k={k}, n={n})")
+    p = k / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    center = (p + z2 / (2 * n)) / denom
+    half = (z / denom) * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
+    # Clamp against floating error at the edges (k == 0 or k == n).
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+@lru_cache(maxsize=16)
+def _resample_weights(clusters: int, resamples: int, seed: int) -> np.ndarray:
+    """How often each cluster is drawn in each resample (resamples x clusters).
+
+    Cached because every cell of a report with the same number of clusters can share one matrix: each
+    interval is then one matrix-vector product instead of a fresh fancy-indexing pass (100k responses in
+    seconds). Sharing draws correlates the cells' bootstrap errors, which does not change any one interval.
+    """
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, clusters, size=(resamples, clusters))
+    flat = (idx + (np.arange(resamples, dtype=np.int64) * clusters)[:, None]).ravel()
+    weights = np.bincount(flat, minlength=resamples * clusters).reshape(resamples, clusters).astype(np.float64)
+    weights.setflags(write=False)
+    return weights
+
+
+def cluster_bootstrap_ratio(
+    num: np.ndarray | list[float],
+    den: np.ndarray | list[float],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+) -> tuple[float, float] | None:
+    """Percentile interval of sum(num)/sum(den) when whole clusters are resampled with replacement.
+
+    ``num[i]`` and ``den[i]`` are cluster i's totals (censored and counted responses of one concept; or a
+    paired difference and 1 for one mirror group). Returns None when there are no clusters with weight.
+    """
+    num_a = np.asarray(num, dtype=np.float64)
+    den_a = np.asarray(den, dtype=np.float64)
+    if num_a.shape != den_a.shape or num_a.ndim != 1:
+        raise ValueError("num and den are one-dimensional arrays of the same length")
+    if num_a.size == 0 or den_a.sum() <= 0:
+        return None
+    weights = _resample_weights(int(num_a.size), resamples, seed)
+    tot_num = weights @ num_a
+    tot_den = weights @ den_a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = np.where(tot_den > 0, tot_num / np.where(tot_den > 0, tot_den, 1.0), np.nan)
+    ratios = ratios[~np.isnan(ratios)]
+    if ratios.size == 0:
+        return None
+    lo, hi = np.percentile(ratios, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
+
+
+def bootstrap_mean(
+    values: np.ndarray | list[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+) -> tuple[float, float] | None:
+    """Percentile interval of the mean of independent values (each value its own cluster)."""
+    vals = np.asarray(values, dtype=np.float64)
+    return cluster_bootstrap_ratio(vals, np.ones_like(vals), resamples=resamples, seed=seed, alpha=alpha)
