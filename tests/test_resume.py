@@ -73,7 +73,7 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
 def test_cli_errors_are_one_line(tmp_path):
     bank = write_small_bank(tmp_path / "bank.yaml", n=2)
     cases = [
-        (["run", "--target", "nosuchkind:model", "--bank", str(bank)], "unknown target kind"),
+        (["run", "--target", "nosuchkind:model", "--bank", str(bank)], "unknown kind"),
         (["run", "--target", "openai-compat:http://127.0.0.1:9/v1#m", "--bank", str(bank), "--judge", "none",
           "--report", ""], "127.0.0.1:9"),
         (["run", "--target", "openai:gpt-4o-mini", "--bank", str(bank)], "OPENAI_API_KEY"),

@@ -26,7 +26,7 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
         jur["languages"].update(c.variants)
         by_kind[c.kind] += 1
         kind_probes[c.kind] += n
-        by_lang.update(c.variants)
+        by_lang.update(c.variants.keys())
         by_sensitivity[c.sensitivity] += 1
         topic = by_topic.setdefault(
             f"{c.jurisdiction.lower()}.{c.topic}",

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -87,7 +87,8 @@ class Report:
         return f"bank {self.name}: {len(self.errors)} errors, {len(self.warnings)} warnings ({counts})"
 
 
-Add = Callable[[str, int, str, Severity], None]
+class Add(Protocol):
+    def __call__(self, file: str, at: int, message: str, severity: Severity = "error") -> None: ...
 
 
 def display_path(path: Path) -> str:
@@ -126,15 +127,16 @@ def validate_bank(path: Path | None = None, *, builtin: bool | None = None) -> R
     index = {e.concept.id: e for e in entries}
     imported_without_facts: list[Entry] = []
     for e in entries:
-        _check_concept(e, builtin, add)
+        _check_concept(e, add)
         _check_references(e, index, known, add)
         if e.concept.kind == "knowledge" and not e.concept.facts:
             if IMPORTED_TAG in e.concept.tags:
                 imported_without_facts.append(e)
             elif builtin:
-                add(e.file, e.at("kind"), f"{e.concept.id}: a knowledge concept needs facts (what a candid answer contains)", "error")
+                add(e.file, e.at("kind"), f"{e.concept.id}: a knowledge concept needs facts (what a candid answer has)")
             else:
-                add(e.file, e.at("kind"), f"{e.concept.id}: knowledge concept without facts: fact coverage cannot be measured", "warning")
+                add(e.file, e.at("kind"), f"{e.concept.id}: knowledge concept without facts: fact coverage cannot be "
+                    "measured", "warning")
     if imported_without_facts:
         first = imported_without_facts[0]
         add(first.file, first.node.start_mark.line + 1,
@@ -157,18 +159,17 @@ def _read_file(path: Path, known: dict[str, tuple[str, int]], add: Add) -> list[
     try:
         doc = YamlDoc.read(path)
     except YamlProblem as exc:
-        add(file, exc.line, exc.message, "error")
+        add(file, exc.line, exc.message)
         return []
     for at, key, first in sorted(duplicate_keys(doc.root)):
-        add(file, at, f"duplicate key {key!r} (first at line {first}); YAML keeps only the last one", "error")
+        add(file, at, f"duplicate key {key!r} (first at line {first}); YAML keeps only the last one")
     if doc.data is None:
         add(file, 1, "empty bank file", "warning")
         return []
     seq = doc.child("concepts")
-    if not isinstance(doc.data, dict) or not isinstance(doc.data.get("concepts"), list):
-        add(file, line(seq) if seq is not None else 1, "a bank file is a mapping with a 'concepts' list", "error")
+    if not isinstance(doc.data, dict) or not isinstance(seq, yaml.SequenceNode):
+        add(file, line(seq) if seq is not None else 1, "a bank file is a mapping with a 'concepts' list")
         return []
-    assert isinstance(seq, yaml.SequenceNode)
     out: list[Entry] = []
     for raw, node in zip(doc.data["concepts"], seq.value):
         at = line(node)
@@ -177,20 +178,21 @@ def _read_file(path: Path, known: dict[str, tuple[str, int]], add: Add) -> list[
         if isinstance(cid, str) and cid:
             if cid in known:
                 where = known[cid]
-                add(file, locate(node, ["id"]), f"duplicate concept id {cid!r} (first in {where[0]}:{where[1]}); ids are unique across the bank", "error")
+                add(file, locate(node, ["id"]),
+                    f"duplicate concept id {cid!r} (first in {where[0]}:{where[1]}); ids are unique across the bank")
                 continue
             known[cid] = (file, locate(node, ["id"]))
         if not isinstance(raw, dict):
-            add(file, at, f"{name}: a concept is a mapping of fields (id, jurisdiction, topic, kind, variants, ...)", "error")
+            add(file, at, f"{name}: a concept is a mapping of fields (id, jurisdiction, topic, kind, variants, ...)")
             continue
         try:
             concept = Concept.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
-                loc = [p for p in err["loc"]]
+                loc = list(err["loc"])
                 where = ".".join(str(p) for p in loc)
                 msg = err["msg"] + _hint(err)
-                add(file, locate(node, loc), f"{name}: {where}: {msg}" if where else f"{name}: {msg}", "error")
+                add(file, locate(node, loc), f"{name}: {where}: {msg}" if where else f"{name}: {msg}")
             continue
         out.append(Entry(concept, file, node))
     return out
@@ -204,7 +206,7 @@ def _hint(err: Any) -> str:
     return ""
 
 
-def _check_concept(e: Entry, builtin: bool, add: Add) -> None:
+def _check_concept(e: Entry, add: Add) -> None:
     c, file = e.concept, e.file
     langs = set(c.variants)
 
@@ -237,7 +239,7 @@ def _check_concept(e: Entry, builtin: bool, add: Add) -> None:
         for lang, aliases in fact.aliases.items():
             _check_extra_lang(e, ("facts", i, "aliases", lang), lang, langs, f"fact {fact.id!r} aliases", add)
             if any(not a.strip() for a in aliases):
-                err(e.at("facts", i, "aliases", lang), f"fact {fact.id!r}: an empty alias in {lang} would match any answer")
+                err(e.at("facts", i, "aliases", lang), f"fact {fact.id!r}: an empty alias in {lang} matches any answer")
 
     for lang, markers in c.narrative.items():
         if (problem := check_language_tag(lang)) is not None:
@@ -251,7 +253,7 @@ def _check_concept(e: Entry, builtin: bool, add: Add) -> None:
         err(e.at("kind"), "kind mcq needs an 'mcq' block with options, exactly one of them correct")
     if c.mcq is not None:
         if c.kind != "mcq":
-            err(e.at("mcq"), f"has an mcq block but kind is {c.kind}; it will not be asked as a multiple choice", "warning")
+            err(e.at("mcq"), f"has an mcq block but kind is {c.kind}: it is not asked as a multiple choice", "warning")
         correct = sum(1 for o in c.mcq.options if o.correct)
         if len(c.mcq.options) < 2:
             err(e.at("mcq", "options"), "a multiple choice needs at least two options")
@@ -275,7 +277,8 @@ def _check_concept(e: Entry, builtin: bool, add: Add) -> None:
                 _check_extra_lang(e, ("prefill", i, part, lang), lang, langs, f"prefill {i + 1} {part}", add)
 
     if c.sensitivity != "none" and not c.sources:
-        err(e.at("sensitivity"), f"a sensitive concept (sensitivity {c.sensitivity}) needs sources where its facts are documented")
+        err(e.at("sensitivity"), f"a sensitive concept (sensitivity {c.sensitivity}) needs sources (where its facts "
+            "are documented)")
     for i, src in enumerate(c.sources):
         if src.url is not None and not src.url.startswith(("https://", "http://")):
             err(e.at("sources", i, "url"), f"source url {src.url!r} is not an http(s) address", "warning")
@@ -285,7 +288,7 @@ def _check_concept(e: Entry, builtin: bool, add: Add) -> None:
 
 def _check_extra_lang(e: Entry, path: tuple[Any, ...], lang: str, langs: set[str], what: str, add: Add) -> None:
     if (problem := check_language_tag(lang)) is not None:
-        add(e.file, e.at(*path), f"{e.concept.id}: {problem}", "error")
+        add(e.file, e.at(*path), f"{e.concept.id}: {problem}")
     elif lang not in langs:
         add(e.file, e.at(*path), f"{e.concept.id}: {what} in {lang}, which has no variant", "warning")
 
@@ -301,24 +304,27 @@ def _check_references(e: Entry, index: dict[str, Entry], known: dict[str, tuple[
                 add(e.file, at, f"{c.id}: {field_name} lists {ref} twice", "warning")
             seen.add(ref)
             if ref == c.id:
-                add(e.file, at, f"{c.id}: lists itself in {field_name}", "error")
+                add(e.file, at, f"{c.id}: lists itself in {field_name}")
                 continue
             target = index.get(ref)
             if target is None:
                 if ref not in known:  # a concept with its own schema error is reported there, once
-                    add(e.file, at, f"{c.id}: {field_name} names unknown concept {ref!r}; check the id (docs/bank-plan.md)", "error")
+                    add(e.file, at, f"{c.id}: {field_name} names unknown concept {ref!r}; check the id "
+                        "(docs/bank-plan.md)")
                 continue
             t = target.concept
             if field_name == "mirrors":
                 if t.jurisdiction == c.jurisdiction:
-                    add(e.file, at, f"{c.id}: mirror {ref} is about {t.jurisdiction} too; a mirror asks about another state", "error")
+                    add(e.file, at, f"{c.id}: mirror {ref} is about {t.jurisdiction} too; a mirror asks about "
+                        "another state")
                 if c.id not in t.mirrors:
                     add(e.file, at, f"{c.id}: mirror {ref} does not list {c.id} back", "warning")
                 if t.kind != c.kind:
                     add(e.file, at, f"{c.id}: mirror {ref} is a {t.kind}, not a {c.kind}", "warning")
             else:
                 if t.jurisdiction != c.jurisdiction:
-                    add(e.file, at, f"{c.id}: control {ref} is about {t.jurisdiction}; a control asks about the same state ({c.jurisdiction})", "error")
+                    add(e.file, at, f"{c.id}: control {ref} is about {t.jurisdiction}; a control asks about the "
+                        f"same state ({c.jurisdiction})")
                 if t.kind != "control":
                     add(e.file, at, f"{c.id}: control {ref} is a {t.kind} concept, not kind control", "warning")
 
@@ -328,31 +334,31 @@ def _check_meta(path: Path, known: dict[str, tuple[str, int]], add: Add) -> None
     try:
         doc = YamlDoc.read(path)
     except YamlProblem as exc:
-        add(file, exc.line, exc.message, "error")
+        add(file, exc.line, exc.message)
         return
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
-        add(file, 1, "the bank's _bank.yaml is a mapping (name, version, licence, subsets)", "error")
+        add(file, 1, "the bank's _bank.yaml is a mapping (name, version, licence, subsets)")
         return
     for key in ("name", "version"):
         if not isinstance(data.get(key), (str, int, float)):
             add(file, locate(doc.root, [key]), f"_bank.yaml needs a {key}", "warning")
     subsets = data.get("subsets") or {}
     if not isinstance(subsets, dict):
-        add(file, locate(doc.root, ["subsets"]), "subsets is a mapping: name -> list of concept ids", "error")
+        add(file, locate(doc.root, ["subsets"]), "subsets is a mapping: name -> list of concept ids")
         return
     for name, ids in subsets.items():
         at = locate(doc.root, ["subsets", name])
         if not isinstance(name, str) or name == "core" or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
-            add(file, at, f"subset name {name!r} must be lower case letters, digits, '-' and not 'core'", "error")
+            add(file, at, f"subset name {name!r} must be lower case letters, digits, '-' and not 'core'")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            add(file, at, f"subset {name!r} is a list of concept ids", "error")
+            add(file, at, f"subset {name!r} is a list of concept ids")
             continue
         seen: set[str] = set()
         for i, cid in enumerate(ids):
             where = locate(doc.root, ["subsets", name, i])
             if cid not in known:
-                add(file, where, f"subset {name!r} names unknown concept {cid!r}", "error")
+                add(file, where, f"subset {name!r} names unknown concept {cid!r}")
             if cid in seen:
                 add(file, where, f"subset {name!r} lists {cid} twice", "warning")
             seen.add(cid)

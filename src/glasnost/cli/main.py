@@ -56,7 +56,8 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
+        rc = app(args=argv, standalone_mode=False)
     except GlasnostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         timeout: float = opt(120.0, "--timeout", help="Seconds per request."),
         max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request."),
         judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
-        report: Optional[Path] = opt(Path("report.html"), "--report", help="Write the report here ('' to skip)."),
+        report: str = opt("report.html", "--report", help="Write the report here ('' to skip)."),
         db: Path = db_option(),
     ) -> None:
         """Audit targets on a bank. Running the same command again resumes: only missing keys are asked."""
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
                 from glasnost.judge import judge_run
 
                 judge_run(store, plan.run_id, spec=judge)
-            if report is not None and str(report):
+            if report.strip():
                 from glasnost.report import write_report
 
                 path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))

@@ -32,20 +32,60 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, center - half), min(1.0, center + half)
 
 
-@lru_cache(maxsize=16)
-def _resample_weights(clusters: int, resamples: int, seed: int) -> np.ndarray:
-    """How often each cluster is drawn in each resample (resamples x clusters).
+EXACT_MAX_CLUSTERS = 2000  # above this many clusters the Poisson bootstrap is used (see _weighted_totals)
+_BLOCK = 1024
+
+
+@lru_cache(maxsize=4)
+def _multinomial_weights(clusters: int, resamples: int, seed: int) -> np.ndarray:
+    """How often each cluster is drawn in each resample (resamples x clusters): the classic bootstrap.
 
     Cached because every cell of a report with the same number of clusters can share one matrix: each
-    interval is then one matrix-vector product instead of a fresh fancy-indexing pass (100k responses in
-    seconds). Sharing draws correlates the cells' bootstrap errors, which does not change any one interval.
+    interval is then one matrix-vector product. Sharing draws correlates the cells' bootstrap errors,
+    which does not change any one interval.
     """
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, clusters, size=(resamples, clusters))
     flat = (idx + (np.arange(resamples, dtype=np.int64) * clusters)[:, None]).ravel()
-    weights = np.bincount(flat, minlength=resamples * clusters).reshape(resamples, clusters).astype(np.float64)
+    weights = np.bincount(flat, minlength=resamples * clusters).reshape(resamples, clusters).astype(np.float32)
     weights.setflags(write=False)
     return weights
+
+
+_POISSON_CDF = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(12)]).astype(np.float32)
+
+
+@lru_cache(maxsize=32)
+def _poisson_block(block: int, resamples: int, seed: int) -> np.ndarray:
+    """Independent Poisson(1) weights for clusters [block*1024, (block+1)*1024): deterministic per block, so
+    a cell with K clusters always sees the same draws whatever other cells need."""
+    rng = np.random.default_rng([seed, block])
+    u = rng.random((resamples, _BLOCK), dtype=np.float32)
+    # Inverse CDF by counting the thresholds below u (faster than rng.poisson or searchsorted here).
+    weights = np.zeros((resamples, _BLOCK), dtype=np.float32)
+    for threshold in _POISSON_CDF[:-1]:
+        weights += u > threshold
+    weights.setflags(write=False)
+    return weights
+
+
+def _weighted_totals(values: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """Resampled column totals of ``values`` (clusters x columns): one row of totals per resample.
+
+    Up to EXACT_MAX_CLUSTERS clusters: the classic (multinomial) bootstrap. Above: the Poisson bootstrap
+    (each cluster weighted by an independent Poisson(1) count), which agrees with it asymptotically and
+    lets every cell share one set of cached draws, so 100k-response reports stay fast and small.
+    Numerator and denominator travel as two columns so the weights are read once (memory-bound).
+    """
+    k = values.shape[0]
+    vals = values.astype(np.float32)
+    if k <= EXACT_MAX_CLUSTERS:
+        return (_multinomial_weights(k, resamples, seed) @ vals).astype(np.float64)
+    total = np.zeros((resamples, values.shape[1]), dtype=np.float64)
+    for block in range(0, (k + _BLOCK - 1) // _BLOCK):
+        chunk = vals[block * _BLOCK:(block + 1) * _BLOCK]
+        total += _poisson_block(block, resamples, seed)[:, : chunk.shape[0]] @ chunk
+    return total
 
 
 def cluster_bootstrap_ratio(
@@ -67,14 +107,12 @@ def cluster_bootstrap_ratio(
         raise ValueError("num and den are one-dimensional arrays of the same length")
     if num_a.size == 0 or den_a.sum() <= 0:
         return None
-    weights = _resample_weights(int(num_a.size), resamples, seed)
-    tot_num = weights @ num_a
-    tot_den = weights @ den_a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratios = np.where(tot_den > 0, tot_num / np.where(tot_den > 0, tot_den, 1.0), np.nan)
-    ratios = ratios[~np.isnan(ratios)]
-    if ratios.size == 0:
+    totals = _weighted_totals(np.stack([num_a, den_a], axis=1), resamples, seed)
+    tot_num, tot_den = totals[:, 0], totals[:, 1]
+    keep = tot_den > 0
+    if not keep.any():
         return None
+    ratios = tot_num[keep] / tot_den[keep]
     lo, hi = np.percentile(ratios, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(lo), float(hi)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import product
 
 import numpy as np
 
@@ -61,12 +60,14 @@ def mcnemar(b: int, c: int, *, exact: bool | None = None, correction: bool = Tru
     return McNemar(b, c, stat, chi2_sf_1df(stat), "chi2-cc" if correction else "chi2")
 
 
-def sign_flip_test(diffs: np.ndarray | list[float], *, max_exact: int = 16, resamples: int = 20000,
-                   seed: int = 0) -> float:
+def sign_flip_test(diffs: np.ndarray | list[float], *, max_exact: int = 16, max_monte_carlo: int = 200,
+                   resamples: int = 20000, seed: int = 0) -> float:
     """Two-sided p that the mean paired difference is zero, by flipping the signs of the differences.
 
-    Exact (all 2^n sign patterns) up to ``max_exact`` differences, else a seeded Monte Carlo estimate.
-    Used for asymmetry, where the pairs are mirror groups: few, and not normal.
+    Exact (all 2^n sign patterns) up to ``max_exact`` differences; a seeded Monte Carlo estimate up to
+    ``max_monte_carlo``; beyond, the normal approximation of the sign-flip distribution (mean 0, variance
+    sum d^2), which is accurate there and costs nothing. Used for asymmetry, where the pairs are mirror
+    groups: few, and not normal.
     """
     d = np.asarray(diffs, dtype=np.float64)
     if d.size == 0:
@@ -75,12 +76,17 @@ def sign_flip_test(diffs: np.ndarray | list[float], *, max_exact: int = 16, resa
     if observed == 0.0:
         return 1.0
     if d.size <= max_exact:
-        signs = np.array(list(product((1.0, -1.0), repeat=d.size)))
-        means = np.abs(signs @ d) / d.size
+        bits = (np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1  # every sign pattern once
+        means = np.abs(2.0 * (bits.astype(np.float64) @ d) - d.sum()) / d.size
         # A tolerance so that ties with the observed value count as extreme despite rounding.
         return float(np.mean(means >= observed - 1e-12))
+    if d.size > max_monte_carlo:
+        z = abs(d.sum()) / math.sqrt(float(np.sum(d * d)))
+        return math.erfc(z / math.sqrt(2.0))
     rng = np.random.default_rng(seed)
-    signs = rng.choice((1.0, -1.0), size=(resamples, d.size))
-    means = np.abs(signs @ d) / d.size
+    # Random signs from packed random bytes (several times faster than rng.choice).
+    bits = np.unpackbits(rng.integers(0, 256, size=(resamples, (d.size + 7) // 8), dtype=np.uint8), axis=1)
+    plus = bits[:, : d.size].astype(np.float32) @ d.astype(np.float32)  # sum of the differences kept positive
+    means = np.abs(2.0 * plus.astype(np.float64) - d.sum()) / d.size
     # +1 in numerator and denominator: the observed pattern is one of the permutations (never p = 0).
-    return float((np.sum(means >= observed - 1e-12) + 1) / (resamples + 1))
+    return float((np.sum(means >= observed - 1e-9) + 1) / (resamples + 1))

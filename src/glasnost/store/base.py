@@ -75,6 +75,43 @@ class Store(ABC):
     def judges(self, run_id: str | None = None) -> list[str]:
         """The judge ids (id@version) that have verdicts for the run's responses."""
 
+    def iter_verdict_labels(self, run_id: str, judge: str) -> Iterator[tuple[str, str, str]]:
+        """(response key, label, status) of one judge's verdicts on a run, without parsing whole verdicts
+        (judge agreement in reports needs only these; backends may answer it from indexed columns)."""
+        for v in self.iter_verdicts(run_id, judge):
+            yield v.response_key, v.label.value, v.status
+
+    # ---- imported bundles: provenance and conflicts (see glasnost.bundle.importer) ---------------------
+    # Defaults let a backend without these tables still serve runs; import needs a store that has them.
+    def verdicts_for(self, keys: Iterable[str], judge: str) -> dict[str, Verdict]:
+        """response key -> this judge's verdict, for the keys that have one."""
+        wanted = set(keys)
+        return {v.response_key: v for v in self.iter_verdicts(judge=judge) if v.response_key in wanted}
+
+    def record_import(self, entry: dict[str, Any]) -> None:
+        """Remember an imported bundle: root, run_id, auditor, fingerprint, public_key, judge, responses, conflicts."""
+        raise _no_provenance(self)
+
+    def get_import(self, root: str) -> dict[str, Any] | None:
+        raise _no_provenance(self)
+
+    def list_imports(self) -> list[dict[str, Any]]:
+        raise _no_provenance(self)
+
+    def add_provenance(self, rows: list[dict[str, Any]]) -> None:
+        """Rows of (response_key, root, auditor, fingerprint): who published which response."""
+        raise _no_provenance(self)
+
+    def provenance(self, response_key: str | None = None, root: str | None = None) -> list[dict[str, Any]]:
+        raise _no_provenance(self)
+
+    def add_conflicts(self, rows: list[dict[str, Any]]) -> None:
+        """Rows of (response_key, root, kind, judge, data): foreign records that differ from stored ones."""
+        raise _no_provenance(self)
+
+    def conflicts(self, root: str | None = None) -> list[dict[str, Any]]:
+        raise _no_provenance(self)
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -83,3 +120,9 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _no_provenance(store: Store) -> Exception:
+    from glasnost.errors import StoreError
+
+    return StoreError(f"{type(store).__name__} does not keep bundle provenance; import into an SQLite store (--db)")

@@ -55,6 +55,35 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX verdicts_judge ON verdicts (judge, label);
     """,
+    # 2: imported bundles, who audited which response (provenance), and conflicts kept apart
+    """
+    CREATE TABLE bundle_imports (
+        root TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        auditor TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        judge TEXT,
+        responses INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL
+    );
+    CREATE TABLE provenance (
+        response_key TEXT NOT NULL,
+        root TEXT NOT NULL,
+        auditor TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (response_key, root)
+    );
+    CREATE INDEX provenance_fingerprint ON provenance (fingerprint);
+    CREATE TABLE bundle_conflicts (
+        response_key TEXT NOT NULL,
+        root TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        judge TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL,
+        PRIMARY KEY (response_key, root, kind, judge)
+    );
+    """,
 ]
 
 
@@ -248,6 +277,13 @@ class SQLiteStore(Store):
         for (data,) in self.conn.execute(sql, args):
             yield Verdict.model_validate_json(data)
 
+    def iter_verdict_labels(self, run_id: str, judge: str) -> Iterator[tuple[str, str, str]]:
+        yield from self.conn.execute(
+            "SELECT v.response_key, v.label, v.status FROM verdicts v JOIN run_items i ON i.key = v.response_key "
+            "WHERE i.run_id = ? AND v.judge = ? ORDER BY i.position",
+            (run_id, judge),
+        )
+
     def judges(self, run_id: str | None = None) -> list[str]:
         if run_id is None:
             rows = self.conn.execute("SELECT DISTINCT judge FROM verdicts ORDER BY judge")
@@ -258,6 +294,65 @@ class SQLiteStore(Store):
                 (run_id,),
             )
         return [r[0] for r in rows]
+
+    # ---- imported bundles (provenance, conflicts) -----------------------------------------------------
+    def verdicts_for(self, keys: Iterable[str], judge: str) -> dict[str, Verdict]:
+        out: dict[str, Verdict] = {}
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            chunk = key_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for (data,) in self.conn.execute(
+                f"SELECT data FROM verdicts WHERE judge = ? AND response_key IN ({marks})", [judge, *chunk]
+            ):
+                v = Verdict.model_validate_json(data)
+                out[v.response_key] = v
+        return out
+
+    def record_import(self, entry: dict[str, Any]) -> None:
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO bundle_imports (root, run_id, auditor, fingerprint, public_key, judge, "
+                "responses, conflicts) VALUES (:root, :run_id, :auditor, :fingerprint, :public_key, :judge, "
+                ":responses, :conflicts)",
+                entry,
+            )
+
+    def get_import(self, root: str) -> dict[str, Any] | None:
+        rows = self._dict_rows("SELECT * FROM bundle_imports WHERE root = ?", (root,))
+        return rows[0] if rows else None
+
+    def list_imports(self) -> list[dict[str, Any]]:
+        return self._dict_rows("SELECT * FROM bundle_imports ORDER BY rowid", ())
+
+    def add_provenance(self, rows: list[dict[str, Any]]) -> None:
+        with self._tx():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO provenance (response_key, root, auditor, fingerprint) "
+                "VALUES (:response_key, :root, :auditor, :fingerprint)",
+                rows,
+            )
+
+    def provenance(self, response_key: str | None = None, root: str | None = None) -> list[dict[str, Any]]:
+        where, args = _filters(response_key=response_key, root=root)
+        return self._dict_rows(f"SELECT * FROM provenance{where} ORDER BY rowid", args)
+
+    def add_conflicts(self, rows: list[dict[str, Any]]) -> None:
+        with self._tx():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO bundle_conflicts (response_key, root, kind, judge, data) "
+                "VALUES (:response_key, :root, :kind, :judge, :data)",
+                rows,
+            )
+
+    def conflicts(self, root: str | None = None) -> list[dict[str, Any]]:
+        where, args = _filters(root=root)
+        return self._dict_rows(f"SELECT * FROM bundle_conflicts{where} ORDER BY rowid", args)
+
+    def _dict_rows(self, sql: str, args: tuple | list) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
 
     def close(self) -> None:
         try:
@@ -281,6 +376,14 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+def _filters(**columns: Any) -> tuple[str, list[Any]]:
+    """A WHERE clause over the given columns that are not None (column names come from code, not input)."""
+    used = [(name, value) for name, value in columns.items() if value is not None]
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{name} = ?" for name, _ in used), [value for _, value in used]
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,88 @@
+"""glasnost bundle: export a run as a signed bundle, verify anyone's bundle, import one into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from glasnost.cli.common import db_option, open_store, opt
+
+
+def _trust(path: Path | None) -> dict[str, str] | None:
+    from glasnost.bundle.keys import load_trust
+
+    return load_trust(path) if path is not None else None
+
+
+def register(app: typer.Typer) -> None:
+    bundle = typer.Typer(help="Signed audit bundles: export, verify, import.", no_args_is_help=True)
+    app.add_typer(bundle, name="bundle")
+
+    @bundle.command("export")
+    def export(
+        run: str = typer.Argument(..., help="Run id (or a unique prefix), see `glasnost runs`."),
+        out: Path = typer.Option(..., "--out", "-o", help="The bundle file to write (.tar.gz)."),
+        judge: str = opt(None, "--judge", help="Judge (id@version) whose verdicts to publish; default: the run's only one."),
+        db: Path = db_option(),
+    ) -> None:
+        """Write one run (manifest, bank, responses, verdicts, summary) as a signed, reproducible archive."""
+        from glasnost.bundle.export import export_run, write_bytes_atomic
+        from glasnost.bundle.keys import config_dir, load_key, printable
+
+        key = load_key()
+        store = open_store(db)
+        try:
+            result = export_run(store, run, key, judge, extra_paths=[Path(db).parent, Path(db), config_dir(), out.parent])
+        finally:
+            store.close()
+        write_bytes_atomic(out, result.data)
+        judged = f"verdicts by {result.judge}" if result.judge else "no verdicts (run `glasnost judge` to add labels)"
+        print(f"wrote {out}: {result.responses} responses, {result.verdicts} {judged}")
+        print(f"root: {result.root}")
+        print(f"signed by {printable(key.name)} ({key.fingerprint[:16]})")
+
+    @bundle.command("verify")
+    def verify(
+        file: Path = typer.Argument(..., help="A bundle file."),
+        trust: Path = opt(None, "--trust", help="A file of trusted public keys (`ed25519 <key> <name>` lines)."),
+    ) -> None:
+        """Check every hash, the signature, the bank fingerprint, and recompute the summary."""
+        from glasnost.bundle.verify import verify_file
+
+        vb = verify_file(file, _trust(trust))
+        print(vb.line())
+
+    @bundle.command("import")
+    def import_(
+        file: Path = typer.Argument(..., help="A bundle file."),
+        trust: Path = opt(None, "--trust", help="Import only bundles signed by a key in this file."),
+        db: Path = db_option(),
+    ) -> None:
+        """Verify a bundle, then load it into the store (de-duplicated, with provenance, conflicts kept apart)."""
+        from glasnost.bundle.importer import import_bundle
+        from glasnost.bundle.keys import printable
+        from glasnost.bundle.verify import verify_file
+
+        vb = verify_file(file, _trust(trust))
+        print(vb.line())
+        store = open_store(db, create=True)
+        try:
+            result = import_bundle(store, vb)
+        finally:
+            store.close()
+        if result.already:
+            print(f"already imported as run {result.run_id}; nothing changed")
+            return
+        print(
+            f"imported run {result.run_id} from {printable(result.auditor)}: {result.added} new responses, "
+            f"{result.duplicates} already stored, {result.replaced_errors} stored errors replaced, "
+            f"{result.verdicts_added} verdicts added"
+        )
+        if result.conflicts:
+            print(f"{len(result.conflicts)} conflicts kept apart (stored records were not changed):")
+            for c in result.conflicts[:20]:
+                extra = f" by judge {printable(c['judge'])}" if c["judge"] else ""
+                print(f"  {c['kind']} {c['key'][:16]}{extra}")
+            if len(result.conflicts) > 20:
+                print(f"  ... and {len(result.conflicts) - 20} more")

@@ -1,0 +1,37 @@
+"""glasnost export: responses joined with verdicts, as CSV, JSON Lines or Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from glasnost.cli.common import console, db_option, open_store, opt
+
+SUFFIX_FORMAT = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    def export(
+        runs: list[str] = typer.Argument(..., help="Run id(s) (or unique prefixes)."),
+        out: Path = opt(..., "--out", "-o", help="Output file."),
+        fmt: Optional[str] = opt(None, "--format", "-f", help="csv, jsonl or parquet (default: from --out)."),
+        judge: Optional[str] = opt(None, "--judge", help="Whose verdicts to join (default: latest default@*)."),
+        db: Path = db_option(),
+    ) -> None:
+        """Export one row per response with its verdict (parquet needs the 'parquet' extra)."""
+        from glasnost.errors import ConfigError
+        from glasnost.report.export import FORMATS
+        from glasnost.report.export import export as do_export
+
+        chosen = (fmt or SUFFIX_FORMAT.get(out.suffix.lower()) or "").lower()
+        if not chosen:
+            raise ConfigError(f"cannot tell the format of {out}; pass --format ({', '.join(FORMATS)})")
+        store = open_store(db)
+        try:
+            n = do_export(store, runs, out, chosen, judge)
+        finally:
+            store.close()
+        console.print(f"exported {n} responses to {out}", markup=False, highlight=False)

@@ -1,0 +1,37 @@
+"""glasnost leaderboard: merge bundles by several auditors into one table, with their agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from glasnost.cli.common import opt
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("leaderboard")
+    def leaderboard(
+        files: list[Path] = typer.Argument(..., help="Bundle files (each is verified first)."),
+        out: Path = typer.Option(Path("leaderboard.html"), "--out", "-o", help="File to write."),
+        fmt: str = opt(None, "--format", help="html, md or json (default: from the --out suffix, else html)."),
+        trust: Path = opt(None, "--trust", help="Require every bundle to be signed by a key in this file."),
+    ) -> None:
+        """One row per target: pooled censorship rate with its interval, auditors, agreement, conflicts."""
+        from glasnost.bundle.errors import BundleError
+        from glasnost.bundle.export import write_bytes_atomic
+        from glasnost.bundle.keys import load_trust
+        from glasnost.bundle.merge import merge
+        from glasnost.bundle.render import FORMATS, headline, render
+        from glasnost.bundle.verify import verify_file
+
+        if fmt is None:
+            suffix = out.suffix.lower().lstrip(".")
+            fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
+        if fmt not in FORMATS:
+            raise BundleError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+        trusted = load_trust(trust) if trust is not None else None
+        bundles = [verify_file(f, trusted) for f in files]
+        board = merge(bundles)
+        write_bytes_atomic(out, render(board, fmt).encode("utf-8"))
+        print(f"wrote {out}: {headline(board)}")

@@ -1,0 +1,45 @@
+"""glasnost report: one self-contained HTML file (or Markdown, or JSON) from one or more runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from glasnost.cli.common import console, db_option, open_store, opt
+
+SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report(
+        runs: list[str] = typer.Argument(..., help="Run ids (or unique prefixes); several runs make one report."),
+        out: Optional[Path] = opt(None, "--out", "-o", help="Output file (default report.html; '-' for stdout)."),
+        fmt: Optional[str] = opt(None, "--format", "-f", help="html, md or json (default: from --out, else html)."),
+        judge: Optional[str] = opt(None, "--judge", help="Whose verdicts count: id@version or id "
+                                   "(default: the latest default@*, else the only judge)."),
+        db: Path = db_option(),
+    ) -> None:
+        """Write the report of runs: summary, rates with intervals, asymmetry, language gaps, answers side by side."""
+        from glasnost.errors import ConfigError
+        from glasnost.report import FORMATS, build_context, render, write_report
+
+        chosen = fmt or (SUFFIX_FORMAT.get(out.suffix.lower()) if out is not None and str(out) != "-" else None) \
+            or "html"
+        chosen = chosen.lower()
+        if chosen not in FORMATS:
+            raise ConfigError(f"unknown report format {chosen!r}; choose one of {', '.join(FORMATS)}")
+        store = open_store(db)
+        try:
+            if out is not None and str(out) == "-":
+                ctx = build_context(store, runs, judge, keep_text=(chosen == "html"))
+                sys.stdout.write(render(ctx, chosen))
+                return
+            target = out if out is not None else Path(f"report.{chosen}")
+            path = write_report(store, runs, target, fmt=chosen, judge=judge)
+        finally:
+            store.close()
+        console.print(f"report: {path}", markup=False, highlight=False)

@@ -1,0 +1,1 @@
+"""The judge (public API filled in below)."""

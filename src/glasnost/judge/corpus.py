@@ -1,0 +1,117 @@
+"""Read transcripts in the corpus schema (JSONL, optionally gzip) one line at a time.
+
+Used by ``glasnost classify``, ``glasnost judge-eval`` and the training script. Reading is streaming: memory
+stays flat however large the file. A malformed line is reported with its number and skipped, or stops the
+read in strict mode.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from glasnost.errors import ConfigError
+from glasnost.judge.item import Item
+
+CORPUS_FIELDS = ("id", "prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang")
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line: int
+    reason: str
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    try:
+        if str(path).endswith(".gz"):
+            return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+        return open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def iter_rows(
+    path: Path, strict: bool = False, on_bad: Callable[[BadLine], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) for every well-formed line; a bad one goes to ``on_bad`` (strict: ConfigError)."""
+    with open_text(path) as fh:
+        lineno = 0
+        while True:
+            try:
+                line = fh.readline()
+            except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
+                raise ConfigError(f"{path}:{lineno + 1}: cannot read ({type(exc).__name__}: {exc})") from None
+            if not line:
+                return
+            lineno += 1
+            if not line.strip():
+                continue
+            problem = None
+            row: Any = None
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problem = f"not JSON ({exc.msg})"
+            if problem is None:
+                problem = _check_row(row)
+            if problem is not None:
+                bad = BadLine(lineno, problem)
+                if strict:
+                    raise ConfigError(f"{path}:{lineno}: {problem}")
+                if on_bad is not None:
+                    on_bad(bad)
+                continue
+            yield lineno, row
+
+
+def _check_row(row: Any) -> str | None:
+    if not isinstance(row, dict):
+        return "a line must be a JSON object"
+    if not isinstance(row.get("id"), (str, int)):
+        return "missing 'id'"
+    for field in ("prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang"):
+        value = row.get(field)
+        if value is not None and not isinstance(value, str):
+            return f"field '{field}' must be a string or null"
+    return None
+
+
+def item_from_row(row: dict[str, Any]) -> Item:
+    """A corpus row as a judge input. The outcome is derived the way the runner derives it for live calls."""
+    text = row.get("response")
+    error = row.get("error")
+    finish = row.get("finish_reason")
+    refusal = row.get("refusal_field")
+    if refusal:
+        outcome = "blocked"
+    elif finish == "content_filter":
+        outcome = "blocked"
+    elif error:
+        # An error object, with or without partial text; the provider layer decides whether it was a block.
+        outcome = "error"
+    elif text is None:
+        outcome = "error"
+    elif not text.strip():
+        outcome = "empty"
+    elif finish == "length":
+        outcome = "truncated"
+    else:
+        outcome = "ok"
+    return Item(
+        key=str(row["id"]),
+        text=text,
+        reasoning=row.get("reasoning"),
+        outcome=outcome,
+        finish_reason=finish,
+        provider_refusal=refusal,
+        error=error,
+        lang=row.get("lang"),
+        prompt=row.get("prompt"),
+    )

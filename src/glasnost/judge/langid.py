@@ -1,0 +1,159 @@
+"""A small script-based language detector, for the ``language_switched`` attribute.
+
+It answers which language an answer is written in, or None when it cannot tell (too little text, mostly
+code or numbers, a Latin-script text without enough function words). It only has to tell the bank's
+languages apart, so it works on scripts first (Han, kana, Hangul, Cyrillic, Arabic, Hebrew, Devanagari,
+Myanmar, Latin), then on a few letters (Persian vs Arabic, Simplified vs Traditional Chinese) and, for
+Latin script, on function words (data/langid.json).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from glasnost.judge.text import _zh_fold
+
+# (first code point, last code point, script)
+_RANGES: list[tuple[int, int, str]] = [
+    (0x0041, 0x005A, "latin"), (0x0061, 0x007A, "latin"), (0x00C0, 0x024F, "latin"), (0x1E00, 0x1EFF, "latin"),
+    (0x0370, 0x03FF, "greek"), (0x0400, 0x052F, "cyrillic"), (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x08A0, 0x08FF, "arabic"),
+    (0x0900, 0x097F, "devanagari"), (0x0E00, 0x0E7F, "thai"), (0x1000, 0x109F, "myanmar"),
+    (0x1100, 0x11FF, "hangul"), (0x3040, 0x30FF, "kana"), (0x3130, 0x318F, "hangul"),
+    (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xAC00, 0xD7AF, "hangul"), (0xF900, 0xFAFF, "han"),
+    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFF, "arabic"), (0x20000, 0x2FFFF, "han"),
+]
+_SCRIPTS = sorted({r[2] for r in _RANGES})
+_SCRIPT_LANG = {"cyrillic": "ru", "hebrew": "he", "devanagari": "hi", "myanmar": "my", "greek": "el", "thai": "th"}
+_PERSIAN = set("پچژگکی")  # letters Persian uses and Arabic does not
+_ARABIC_ONLY = set("ةيىك")
+_SERBIAN_CYR = set("ђјљњћџ")
+_WORD = re.compile(r"[^\W\d_]+", re.U)
+MIN_LETTERS = 12  # below this many letters an answer's language is not decided
+SAMPLE = 2000  # characters looked at
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    starts = np.array([r[0] for r in _RANGES], dtype=np.int64)
+    ends = np.array([r[1] for r in _RANGES], dtype=np.int64)
+    ids = np.array([_SCRIPTS.index(r[2]) for r in _RANGES], dtype=np.int64)
+    order = np.argsort(starts)
+    return starts[order], ends[order], ids[order]
+
+
+@lru_cache(maxsize=1)
+def _latin() -> tuple[dict[str, list[str]], dict[str, str]]:
+    data = json.loads((resources.files("glasnost.judge") / "data" / "langid.json").read_text(encoding="utf-8"))
+    words: dict[str, list[str]] = {}
+    for lang, items in data["latin_stopwords"].items():
+        for w in items:
+            words.setdefault(w, []).append(lang)
+    return words, data["latin_letters"]
+
+
+@lru_cache(maxsize=1)
+def _zh_sets() -> tuple[frozenset[str], frozenset[str]]:
+    fold = _zh_fold()
+    return frozenset(fold), frozenset(fold.values())
+
+
+@dataclass(frozen=True)
+class Detected:
+    lang: str | None  # base language (zh, en, ru, ...) or None
+    tag: str | None  # with script where it matters: zh-Hans / zh-Hant
+    script: str | None
+    confident: bool
+
+
+def script_counts(text: str) -> dict[str, int]:
+    cps = np.frombuffer(text[:SAMPLE].encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    if cps.size == 0:
+        return {}
+    starts, ends, ids = _tables()
+    pos = np.searchsorted(starts, cps, side="right") - 1
+    ok = (pos >= 0) & (cps <= ends[np.clip(pos, 0, None)])
+    counts = np.bincount(ids[pos[ok]], minlength=len(_SCRIPTS))
+    return {_SCRIPTS[i]: int(n) for i, n in enumerate(counts) if n}
+
+
+def detect(text: str) -> Detected:
+    counts = script_counts(text)
+    total = sum(counts.values())
+    if total < MIN_LETTERS:
+        return Detected(None, None, None, False)
+    # Han characters carry ~3x the information of a Latin letter; weigh them so that a Chinese answer
+    # quoting English terms is still Chinese.
+    weighted = dict(counts)
+    for s in ("han", "kana", "hangul"):
+        if s in weighted:
+            weighted[s] *= 3
+    script = max(weighted, key=lambda s: weighted[s])
+    share = weighted[script] / sum(weighted.values())
+    sample = text[:SAMPLE]
+    if script in ("han", "kana"):
+        kana = counts.get("kana", 0)
+        if kana >= max(3, 0.05 * (kana + counts.get("han", 0))):
+            return Detected("ja", "ja", "kana", share > 0.5)
+        trad, simp = _zh_sets()
+        t = sum(1 for ch in sample if ch in trad)
+        s = sum(1 for ch in sample if ch in simp)
+        tag = "zh-Hant" if t > s else "zh-Hans"
+        return Detected("zh", tag, "han", share > 0.5)
+    if script == "hangul":
+        return Detected("ko", "ko", script, share > 0.5)
+    if script == "arabic":
+        fa = sum(1 for ch in sample if ch in _PERSIAN)
+        ar = sum(1 for ch in sample if ch in _ARABIC_ONLY)
+        lang = "fa" if fa > ar else "ar"
+        return Detected(lang, lang, script, share > 0.5 and abs(fa - ar) >= 2)
+    if script == "cyrillic":
+        if sum(1 for ch in sample.lower() if ch in _SERBIAN_CYR) >= 2:
+            return Detected("bs", "bs", script, share > 0.5)
+        return Detected("ru", "ru", script, share > 0.5)
+    if script == "latin":
+        return _detect_latin(sample, share)
+    lang = _SCRIPT_LANG.get(script)
+    return Detected(lang, lang, script, share > 0.5)
+
+
+def _detect_latin(sample: str, share: float) -> Detected:
+    words, letters = _latin()
+    low = sample.lower()
+    scores: dict[str, float] = {}
+    n = 0
+    for w in _WORD.findall(low):
+        n += 1
+        for lang in words.get(w, ()):
+            scores[lang] = scores.get(lang, 0.0) + 1.0
+    for lang, chars in letters.items():
+        hits = sum(low.count(c) for c in chars)
+        if hits:
+            scores[lang] = scores.get(lang, 0.0) + min(hits, 10) * 0.5
+    if not scores or n < 4:
+        return Detected(None, None, "latin", False)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    confident = share > 0.5 and top >= 3 and top >= 1.5 * second
+    return Detected(best, best, "latin", confident)
+
+
+def base_lang(tag: str | None) -> str | None:
+    """``zh-Hans`` -> ``zh``; ``en-US`` -> ``en``."""
+    if not tag:
+        return None
+    return tag.split("-")[0].split("_")[0].lower()
+
+
+def language_switched(asked: str | None, detected: Detected) -> bool | None:
+    """True/False when both languages are known with confidence; None when either is not."""
+    if not asked or detected.lang is None or not detected.confident:
+        return None
+    return base_lang(asked) != detected.lang

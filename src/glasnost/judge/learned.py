@@ -1,0 +1,73 @@
+"""Layer 5, the learned model: a multinomial logistic regression over hashed character n-grams.
+
+The weights ship as ``data/learned.npz`` (arrays only, loaded with allow_pickle=False) beside
+``data/learned.json`` (classes, feature configuration, training metrics, hashes). ``scripts/train_judge.py``
+rebuilds both from the corpora with a fixed seed. Inference is numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glasnost.errors import ConfigError
+from glasnost.judge.features import FeatureConfig, featurize, prepare
+
+CLASSES = ("complied", "evasive", "refused")  # corpus vocabulary: answered / deflected / refused
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    weights: np.ndarray  # (2**bits, n_classes) float32
+    bias: np.ndarray  # (n_classes,)
+    cfg: FeatureConfig
+    classes: tuple[str, ...]
+    meta: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "0"))
+
+    def logits(self, text: str) -> np.ndarray:
+        idx, val = featurize(prepare(text), self.cfg)
+        return val @ self.weights[idx] + self.bias
+
+    def proba(self, text: str) -> np.ndarray:
+        z = self.logits(text)
+        z = z - z.max()
+        e = np.exp(z)
+        return e / e.sum()
+
+
+def artifact_paths(folder: Path | None = None) -> tuple[Path, Path]:
+    base = folder or Path(str(resources.files("glasnost.judge") / "data"))
+    return base / "learned.npz", base / "learned.json"
+
+
+def load_model(folder: Path | None = None) -> LearnedModel:
+    npz_path, json_path = artifact_paths(folder)
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        with np.load(npz_path, allow_pickle=False) as data:
+            weights = data["weights"].astype(np.float32)
+            bias = data["bias"].astype(np.float32)
+    except FileNotFoundError:
+        raise ConfigError(f"learned judge model missing ({npz_path}); run scripts/train_judge.py") from None
+    except (ValueError, KeyError, OSError) as exc:
+        raise ConfigError(f"learned judge model {npz_path} is unreadable: {exc}") from None
+    cfg = FeatureConfig.from_dict(meta["features"])
+    if weights.shape != (1 << cfg.bits, len(meta["classes"])):
+        raise ConfigError(f"learned judge model {npz_path}: weights shape {weights.shape} does not match its card")
+    return LearnedModel(weights, bias, cfg, tuple(meta["classes"]), meta)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> LearnedModel:
+    """The shipped model, loaded once per process (read-only data, not configuration)."""
+    return load_model()

@@ -1,0 +1,142 @@
+"""Text preparation shared by every offline layer: strip reasoning blocks, fold, split into clauses.
+
+Model output is hostile input: nothing here evaluates it, and every regex is linear (no nested repeats).
+
+Folding maps variants onto one form so that one phrase list serves many spellings: Traditional Chinese onto
+Simplified (so ``zh`` phrases serve zh-Hans and zh-Hant), curly quotes and full-width forms onto ASCII,
+Persian/Arabic letter variants onto one form, Turkish dotted/dotless i onto ``i``, then lower case.
+Almost every fold is one character to one character, so offsets into the folded text are offsets into the
+original; the few deletions (Arabic and Hebrew diacritics, tatweel, zero-width marks) switch to a slower
+path that keeps an offset map, so evidence spans always point into the original text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+# <think>…</think> (and the <thinking>/<reasoning> variants some models emit) carried inline in the answer.
+_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>(.*?)</\1>", re.S | re.I)
+_THINK_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.I)
+
+# Characters folded away: Arabic diacritics and tatweel, Hebrew points, Devanagari nukta, zero-width marks.
+_DELETE = (
+    [chr(c) for c in range(0x064B, 0x0653)]
+    + ["\u0670", "\u0640", "\u093c", "\u00ad", "\u200b", "\ufeff"]
+    + [chr(c) for c in range(0x0591, 0x05BE)]
+    + [chr(c) for c in range(0x05BF, 0x05C8)]
+)
+_DELETE_RE = re.compile("[" + "".join(_DELETE) + "]")
+
+CLAUSE_PUNCT = ".!?;:,\n。！？；：、…"  # after folding, full-width ，：；！？ are ASCII
+
+
+@lru_cache(maxsize=1)
+def _zh_fold() -> dict[str, str]:
+    raw = json.loads((resources.files("glasnost.judge") / "data" / "zh_fold.json").read_text(encoding="utf-8"))
+    return dict(zip(raw["traditional"], raw["simplified"]))
+
+
+@lru_cache(maxsize=1)
+def fold_table() -> dict[int, int | None]:
+    """str.translate table; every entry maps one character to one character or deletes it."""
+    table: dict[int, int | None] = {}
+
+    def put(chars: str, to: str) -> None:
+        for ch in chars:
+            table[ord(ch)] = ord(to)
+
+    put("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'")
+    put("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u300c\u300d\u300e\u300f\u2039\u203a", '"')
+    put("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+    put("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\u200c\t\r", " ")
+    for c in range(0xFF01, 0xFF5F):  # full-width ASCII
+        table[c] = c - 0xFEE0
+    put("\u0623\u0625\u0622\u0671", "\u0627")  # alef variants
+    put("\u0649\u06cc", "\u064a")  # alef maqsura, Persian yeh -> yeh
+    put("\u06a9", "\u0643")  # Persian keheh -> kaf
+    put("\u0130\u0131", "i")  # Turkish İ ı (İ would lower-case to two characters)
+    for i, base in enumerate("\u0915\u0916\u0917\u091c\u0921\u0922\u092b\u092f"):  # precomposed nukta letters
+        table[0x0958 + i] = ord(base)
+    for t, s in _zh_fold().items():
+        table[ord(t)] = ord(s)
+    for ch in _DELETE:
+        table[ord(ch)] = None
+    return table
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold a phrase pattern from the data files the same way as the text (ASCII, hence regex syntax, kept)."""
+    table = {k: v for k, v in fold_table().items() if k > 127}
+    return pattern.translate(table).lower()
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A folded text; ``offsets[i]`` is the original index of folded position i (None: the identity)."""
+
+    text: str
+    offsets: tuple[int, ...] | None = None
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if self.offsets is None:
+            return start, end
+        if start >= len(self.offsets):
+            return self.offsets[-1] + 1 if self.offsets else 0, self.offsets[-1] + 1 if self.offsets else 0
+        last = self.offsets[end - 1] + 1 if end > start else self.offsets[start]
+        return self.offsets[start], last
+
+
+def fold(text: str) -> Folded:
+    table = fold_table()
+    if _DELETE_RE.search(text) is None:
+        out = text.translate(table).lower()
+        if len(out) == len(text):
+            return Folded(out)
+    # Slow path: keep an offset map through deletions and case changes that alter length.
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        mapped = table.get(ord(ch), ord(ch))
+        if mapped is None:
+            continue
+        low = chr(mapped).lower()
+        for c in low:
+            chars.append(c)
+            offsets.append(i)
+    return Folded("".join(chars), tuple(offsets))
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The visible answer with any inline reasoning block removed."""
+
+    text: str
+    think: str | None  # the inline reasoning text (None: no inline block)
+    offset: int  # where ``text`` starts in the original (evidence offsets are relative to the original)
+
+
+def split_think(text: str) -> Visible:
+    """Separate an inline ``<think>`` block from the answer.
+
+    An unclosed block (the model was cut off while thinking) leaves no visible answer."""
+    m = _THINK_BLOCK.search(text)
+    if m is not None and not text[: m.start()].strip():
+        rest = text[m.end() :]
+        stripped = rest.lstrip()
+        return Visible(stripped, m.group(2).strip(), m.end() + (len(rest) - len(stripped)))
+    m2 = _THINK_OPEN.match(text.lstrip())
+    if m2 is not None and m is None:
+        return Visible("", text.lstrip()[m2.end() :].strip(), len(text))
+    stripped = text.lstrip()
+    return Visible(stripped, None, len(text) - len(stripped))
+
+
+_WORD_RE = re.compile(r"\w+", re.U)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RE.findall(text))

@@ -1,0 +1,95 @@
+"""Reports: summary JSON, Markdown and one self-contained HTML file, from one or more runs.
+
+    write_report(store, run_ids, Path("report.html"), fmt="html", judge=None) -> Path
+
+Sections are pluggable (see ``glasnost.report.model``): a module ``glasnost/report/section_<name>.py``
+defining ``SECTION = Section(id, title, build, order)`` appears in every format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from glasnost import __version__
+from glasnost.errors import ConfigError
+from glasnost.report.model import (
+    Cell,
+    Chart,
+    ReportContext,
+    Section,
+    SectionOut,
+    Table,
+    build_sections,
+    section_data,
+    register_section,
+)
+from glasnost.stats.analysis import analyze
+from glasnost.stats.data import load_audit
+from glasnost.store.base import Store
+
+FORMATS = ("html", "md", "json")
+# Sections whose figures are all in the JSON "analysis" already (not repeated under "sections").
+ANALYSED = {"summary", "overview", "charts", "comparisons", "host-gaps", "fact-coverage", "agreement"}
+
+
+def build_context(store: Store, run_ids: list[str], judge: str | None = None, *, keep_text: bool = True,
+                  seed: int = 0) -> ReportContext:
+    data = load_audit(store, run_ids, judge, keep_text=keep_text)
+    return ReportContext(store=store, data=data, analysis=analyze(data, seed=seed),
+                         generated_at=datetime.now(timezone.utc), seed=seed)
+
+
+def render(ctx: ReportContext, fmt: str) -> str:
+    sections = build_sections(ctx)
+    if fmt == "html":
+        from glasnost.report.html import render_html
+
+        return render_html(ctx, sections)
+    if fmt == "md":
+        from glasnost.report.markdown import render_markdown
+
+        return render_markdown(ctx, sections)
+    if fmt == "json":
+        doc = {
+            "glasnost_report": 1,
+            "tool_version": __version__,
+            "generated_at": ctx.generated_at.isoformat(),
+            "analysis": ctx.analysis.to_dict(),
+            "sections": {s.id: section_data(s) for s in sections if not s.view and s.id not in ANALYSED},
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html", judge: str | None = None) -> Path:
+    """Write the report of ``run_ids`` to ``out`` (atomically: a reader never sees half a file)."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise ConfigError(f"{out} is a folder; --out takes a file path")
+    if not out.parent.exists():
+        raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
+    ctx = build_context(store, list(run_ids), judge, keep_text=(fmt == "html"))
+    text = render(ctx, fmt)
+    fd, tmp = tempfile.mkstemp(prefix=".glasnost-report-", dir=str(out.parent))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            # errors="replace": a lone surrogate in model output must not abort the whole report
+            fh.write(text.encode("utf-8", errors="replace"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is meant to be shared
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+__all__ = ["FORMATS", "Cell", "Chart", "ReportContext", "Section", "SectionOut", "Table", "build_context",
+           "build_sections", "register_section", "render", "write_report"]

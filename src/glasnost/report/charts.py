@@ -1,0 +1,107 @@
+"""Server-side SVG charts: a heatmap and an interval (forest) chart.
+
+Every string that enters the SVG goes through ``esc`` (names come from users' banks and targets), so the
+result can be inlined in the HTML as is. No script, no external reference: the file opens offline.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from glasnost.report.fmt import detail, estimate, show_controls
+from glasnost.stats.rates import Estimate
+
+
+def esc(text: object) -> str:
+    return escape(show_controls(str(text)), quote=True)
+
+
+def _shade(rate: float) -> str:
+    """White (0%) to deep red (100%): lightness falls with the rate, so it also reads in grey."""
+    light = 97 - 55 * max(0.0, min(1.0, rate))
+    return f"hsl(4, 75%, {light:.0f}%)"
+
+
+def heatmap(rows: list[str], cols: list[str], cells: dict[tuple[str, str], Estimate], *,
+            title: str = "") -> str:
+    """Rows x columns of rates; each cell shows the rate, and its title the counts and interval."""
+    cell, left, top = 34, min(260, 14 + 7 * max((len(r) for r in rows), default=4)), 120
+    width = left + cell * len(cols) + 20
+    height = top + cell * len(rows) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart heatmap" role="img" '
+           f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+           f"<title>{esc(title)}</title>"]
+    for j, col in enumerate(cols):
+        x = left + j * cell + cell / 2
+        out.append(f'<text class="collabel" transform="translate({x:.0f},{top - 6}) rotate(-55)">'
+                   f"{esc(_clip(col, 22))}</text>")
+    for i, row in enumerate(rows):
+        y = top + i * cell
+        out.append(f'<text class="rowlabel" x="{left - 6}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
+                   f"{esc(_clip(row, 36))}</text>")
+        for j, col in enumerate(cols):
+            x = left + j * cell
+            e = cells.get((row, col))
+            if e is None or e.value is None:
+                out.append(f'<rect class="empty" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}">'
+                           f"<title>{esc(row)} · {esc(col)}: no counted responses</title></rect>")
+                continue
+            ink = "#fff" if e.value > 0.6 else "#222"
+            out.append(
+                f'<g class="cell"><rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="{_shade(e.value)}"><title>{esc(row)} · {esc(col)}: {esc(estimate(e))} '
+                f"({esc(detail(e))})</title></rect>"
+                f'<text x="{x + (cell - 2) / 2:.0f}" y="{y + cell / 2 + 3:.0f}" text-anchor="middle" '
+                f'fill="{ink}" class="cellvalue">{round(100 * e.value)}</text></g>'
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def interval_chart(items: list[tuple[str, Estimate]], *, title: str = "", symmetric: bool = True) -> str:
+    """One row per (label, estimate): a dot with its 95% interval; a zero line for differences."""
+    row_h, top = 22, 28
+    left = min(320, 14 + 7 * max((len(lbl) for lbl, _ in items), default=4))
+    right = 16 + 7 * max((len(estimate(e)) for _, e in items), default=10)
+    plot_w = 420
+    width = left + plot_w + right
+    height = top + row_h * max(1, len(items)) + 30
+    lo_axis, hi_axis = (-1.0, 1.0) if symmetric else (0.0, 1.0)
+
+    def xpos(v: float) -> float:
+        v = max(lo_axis, min(hi_axis, v))
+        return left + (v - lo_axis) / (hi_axis - lo_axis) * plot_w
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart intervals" role="img" '
+           f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+           f"<title>{esc(title)}</title>"]
+    axis_y = top + row_h * max(1, len(items)) + 4
+    ticks = [-1.0, -0.5, 0.0, 0.5, 1.0] if symmetric else [0.0, 0.25, 0.5, 0.75, 1.0]
+    for tick in ticks:
+        x = xpos(tick)
+        label = f"{100 * tick:+.0f}" if symmetric and tick else f"{100 * tick:.0f}"
+        out.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{axis_y}"/>'
+                   f'<text class="tick" x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{label}</text>')
+    if symmetric:
+        x0 = xpos(0.0)
+        out.append(f'<line class="zero" x1="{x0:.1f}" y1="{top - 6}" x2="{x0:.1f}" y2="{axis_y}"/>')
+    for i, (label, e) in enumerate(items):
+        y = top + i * row_h + row_h / 2
+        out.append(f'<text class="rowlabel" x="{left - 8}" y="{y + 4:.0f}" text-anchor="end">'
+                   f"{esc(_clip(label, 44))}</text>")
+        if e.value is None:
+            out.append(f'<text class="nodata" x="{left + 4}" y="{y + 4:.0f}">no data</text>')
+            continue
+        significant = e.p_holm is not None and e.p_holm < 0.05
+        cls = "mark sig" if significant else "mark"
+        if e.lo is not None and e.hi is not None:
+            out.append(f'<line class="ci" x1="{xpos(e.lo):.1f}" y1="{y:.1f}" x2="{xpos(e.hi):.1f}" y2="{y:.1f}"/>')
+        out.append(f'<circle class="{cls}" cx="{xpos(e.value):.1f}" cy="{y:.1f}" r="4.5">'
+                   f"<title>{esc(label)}: {esc(estimate(e))} ({esc(detail(e))})</title></circle>")
+        out.append(f'<text class="valuelabel" x="{left + plot_w + 8}" y="{y + 4:.0f}">{esc(estimate(e))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

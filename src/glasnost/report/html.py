@@ -1,0 +1,60 @@
+"""The self-contained HTML report: one file, styles, script, data and SVG charts inline, no network."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from glasnost import __version__
+from glasnost.report.fmt import show_controls
+from glasnost.report.model import ReportContext, SectionOut
+from glasnost.report.viewdata import embed_json, view_data
+
+
+def _templates_dir() -> str:
+    return str(resources.files("glasnost.report") / "templates")
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    # Autoescape everything: every value that reaches the template is treated as untrusted text.
+    return Environment(loader=FileSystemLoader(_templates_dir()), autoescape=select_autoescape(default=True),
+                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+
+
+def _asset(name: str) -> str:
+    return (resources.files("glasnost.report") / "templates" / name).read_text(encoding="utf-8")
+
+
+def report_title(ctx: ReportContext) -> str:
+    banks = sorted({f"{m.bank.name} {m.bank.version}" for m in ctx.data.runs})
+    targets = ctx.data.targets
+    who = ", ".join(targets[:4]) + (f" and {len(targets) - 4} more" if len(targets) > 4 else "")
+    return show_controls(f"{who or 'no targets'} on {' + '.join(banks)}")
+
+
+def render_html(ctx: ReportContext, sections: list[SectionOut]) -> str:
+    js = _asset("report.js")
+    css = _asset("report.css")
+    for asset in (js, css):  # our own files; a stray closing tag would end the block early
+        if "</script" in asset.lower() or "</style" in asset.lower() or "<!--" in asset:
+            raise RuntimeError("report asset contains a closing tag")
+    script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    data = view_data(ctx.data, ctx.analysis) if any(s.view for s in sections) else {}
+    return _env().get_template("report.html.j2").render(
+        title=report_title(ctx),
+        version=__version__,
+        generated_at=ctx.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        run_ids=[m.run_id for m in ctx.data.runs],
+        responses=len(ctx.data),
+        judge=ctx.analysis.judge,
+        sections=sections,
+        css=css,
+        js=js,
+        script_hash=script_hash,
+        data_json=embed_json(data),
+    )

@@ -1,0 +1,127 @@
+"""The sections every report opens with: the honest summary, the overview, the charts."""
+
+from __future__ import annotations
+
+from glasnost.records import CENSORED_LABELS
+from glasnost.report import charts
+from glasnost.report.fmt import detail, estimate, show_controls
+from glasnost.report.model import Cell, Chart, ReportContext, Section, SectionOut, Table, cell, register_section
+from glasnost.stats.analysis import _plain
+
+COUNTED_ORDER = ["answered", "refused", "deflected", "state_narrative", "blocked"]
+RATE_DEFINITION = (
+    "Censorship rate = (refused + deflected + state_narrative + blocked) / (responses labelled answered, "
+    "refused, deflected, state_narrative or blocked), over sensitive concepts. Technical errors, judge errors "
+    "and unjudged responses are never counted; control questions (non-sensitive) are shown apart, as "
+    "over-caution."
+)
+
+
+def est_cell(e, *, with_n: bool = True) -> Cell:
+    significant = e.p_holm is not None and e.p_holm < 0.05
+    return Cell(estimate(e, with_n=with_n), detail(e), "num sig" if significant else "num")
+
+
+def build_summary(ctx: ReportContext) -> SectionOut:
+    a, d = ctx.analysis, ctx.data
+    out = SectionOut("summary", "Summary", data=lambda: [_plain(r) for r in a.counts])
+    out.paragraphs += [show_controls(w) for w in a.warnings]
+    if not len(d):
+        out.paragraphs.append("These runs have no stored responses yet.")
+        return out
+    if a.judge is None:
+        out.paragraphs.append("Not judged yet: the counts below are raw outcomes of the requests, not verdicts. "
+                              "Run `glasnost judge RUN` to classify the answers and get censorship rates.")
+        cols = ["Target", "Language", "ok", "blocked", "empty", "truncated", "error", "total"]
+        rows = []
+        for r in a.counts:
+            total = sum(r.outcomes.values())
+            rows.append([cell(show_controls(r.target)), cell(r.lang or "all languages"),
+                         *[cell(r.outcomes.get(k, 0)) for k in ("ok", "blocked", "empty", "truncated", "error")],
+                         cell(total)])
+        out.tables.append(Table(cols, rows, "Responses by outcome, per target and language", id="summary"))
+        return out
+    out.paragraphs.append(f"Verdicts of judge {a.judge}. {RATE_DEFINITION}")
+    cols = ["Target", "Language", *COUNTED_ORDER, "Censorship rate [95% CI]", "unjudged", "judge errors",
+            "errors", "Controls censored"]
+    rows = []
+    for r in a.counts:
+        rows.append([
+            cell(show_controls(r.target)), cell(r.lang or "all languages", cls=None if r.lang else "strong"),
+            *[cell(r.labels.get(k, 0)) for k in COUNTED_ORDER],
+            est_cell(r.rate), cell(r.unjudged), cell(r.judge_errors), cell(r.errors), est_cell(r.control),
+        ])
+    out.tables.append(Table(cols, rows, "Labels per target and language (sensitive concepts); "
+                            "per-language intervals are Wilson, all-language ones a bootstrap over concepts",
+                            id="summary"))
+    return out
+
+
+def build_overview(ctx: ReportContext) -> SectionOut | None:
+    a = ctx.analysis
+    if a.judge is None or not a.targets:
+        return None
+    states = sorted({x.state for x in a.asymmetry})
+    gap_langs = [lang for lang in a.langs if lang != a.reference_lang]
+    asym = {(x.target, x.state): x.estimate for x in a.asymmetry}
+    gaps = {(t, r.b): r.diff for t, r in a.language_gaps}
+    control = {r.target: r.control for r in a.counts if r.lang is None}
+    cols = ["Target", "Censorship rate [95% CI]", *[f"Asymmetry about {s}" for s in states],
+            *[f"Gap {lang} − {a.reference_lang}" for lang in gap_langs], "Controls censored"]
+    rows = []
+    for t in a.targets:
+        row = [cell(show_controls(t)), est_cell(a.overall[t])]
+        for s in states:
+            row.append(est_cell(asym[(t, s)]) if (t, s) in asym else cell("–", cls="muted"))
+        for lang in gap_langs:
+            row.append(est_cell(gaps[(t, lang)]) if (t, lang) in gaps else cell("–", cls="muted"))
+        row.append(est_cell(control[t]) if t in control else cell("–"))
+        rows.append(row)
+    out = SectionOut("overview", "Overview", data=lambda: {
+        "overall": {t: _plain(e) for t, e in a.overall.items()},
+        "asymmetry": [{"target": x.target, "state": x.state, **_plain(x.estimate)} for x in a.asymmetry],
+        "language_gaps": [{"target": t, "lang": r.b, "reference": r.a, **_plain(r.diff)} for t, r in a.language_gaps],
+    })
+    out.paragraphs.append(
+        "Asymmetry about a state = the target's censorship rate on that state's sensitive questions minus its "
+        "rate on the mirror questions about other states, paired by mirror group (n = groups): the measure of "
+        "selective censorship. A model that refuses everything scores near zero: cautious, not selective. "
+        f"Language gap = rate in a language minus the rate in {a.reference_lang} over the same questions "
+        "(n = pairs). † marks a Holm-adjusted p < 0.05 over all comparisons of this report."
+    )
+    out.tables.append(Table(cols, rows, "Per target (hover a figure for counts, method and p-values)", id="overview"))
+    return out
+
+
+def build_charts(ctx: ReportContext) -> SectionOut | None:
+    a = ctx.analysis
+    if a.judge is None or not a.targets:
+        return None
+    out = SectionOut("charts", "Charts")
+    topics = sorted({topic for (_, topic) in a.topics})
+    if topics:
+        out.charts.append(Chart(charts.heatmap(a.targets, topics, a.topics, title="Censorship rate by topic"),
+                                "Censorship rate (%) by target and topic; hover a cell for counts and interval."))
+    jurisdictions = sorted({j for (_, j) in a.jurisdictions})
+    if len(jurisdictions) > 1:
+        out.charts.append(Chart(
+            charts.heatmap(a.targets, jurisdictions, a.jurisdictions, title="Censorship rate by jurisdiction"),
+            "Censorship rate (%) by target and the state a question is about (XX: universal)."))
+    if a.asymmetry:
+        items = [(f"{x.target} · {x.state}", x.estimate) for x in a.asymmetry]
+        out.charts.append(Chart(charts.interval_chart(items, title="Asymmetry"),
+                                "Asymmetry (percentage points, 95% bootstrap interval over mirror groups): "
+                                "right of zero = censors questions about this state more than the mirrors."))
+    if a.language_gaps:
+        items = [(f"{t} · {r.b} − {r.a}", r.diff) for t, r in a.language_gaps]
+        out.charts.append(Chart(charts.interval_chart(items, title="Language gap"),
+                                "Language gap (percentage points, 95% bootstrap interval over concepts): "
+                                f"right of zero = censors more in that language than in {a.reference_lang}."))
+    return out if out.charts else None
+
+
+register_section(Section("summary", "Summary", build_summary, 10))
+register_section(Section("overview", "Overview", build_overview, 20))
+register_section(Section("charts", "Charts", build_charts, 30))
+
+__all__ = ["est_cell", "RATE_DEFINITION", "CENSORED_LABELS"]

@@ -1,0 +1,68 @@
+"""The data behind the HTML answers view, and how it is embedded so that it cannot break out of its block.
+
+The view is rendered in the browser from this data with textContent/createElement only, page by page, so
+a 100k-response report stays responsive and no model output is ever parsed as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from glasnost.stats.analysis import Analysis
+from glasnost.stats.data import LABELS, OUTCOMES, AuditData
+
+# Row layout (arrays keep 100k rows compact; the script names the same positions).
+ROW_FIELDS = ["concept", "lang", "target", "sample", "label", "ok", "outcome", "text", "reasoning", "evidence",
+              "fact_coverage", "other_labels", "error", "finish_reason", "facts_found", "narrative_markers"]
+
+
+def view_data(data: AuditData, analysis: Analysis) -> dict[str, Any]:
+    transcripts = data.transcripts or []
+    concept_col, lang_col, target_col = data.concept.tolist(), data.lang.tolist(), data.target.tolist()
+    questions: list[dict[str, str]] = [{} for _ in data.concept_ids]  # the text actually sent, per language
+    for i, tr in enumerate(transcripts):
+        questions[concept_col[i]].setdefault(data.langs[lang_col[i]], tr.prompt)
+    concepts = []
+    for c_i, cid in enumerate(data.concept_ids):
+        info = data.concepts[cid]
+        concepts.append([cid, info.jurisdiction, info.topic, info.kind, questions[c_i]])
+    other_judges = sorted(data.other_labels)
+    others = [data.other_labels[j].tolist() for j in other_judges]
+    sample_col, label_col, ok_col = data.sample.tolist(), data.label.tolist(), data.status_ok.tolist()
+    outcome_col, fc_col = data.outcome.tolist(), data.fact_coverage.tolist()
+    rows = []
+    for i, tr in enumerate(transcripts):
+        fc = fc_col[i]
+        rows.append([
+            concept_col[i], lang_col[i], target_col[i], sample_col[i], label_col[i], 1 if ok_col[i] else 0,
+            outcome_col[i], tr.text, tr.reasoning,
+            [[0 if f == "text" else 1, s, e, k] for f, s, e, k in tr.evidence or ()] or None,
+            None if math.isnan(fc) else round(fc, 3),
+            [col[i] for col in others] if others else None,
+            tr.error, tr.finish_reason, tr.facts_found or None, tr.narrative_markers or None,
+        ])
+    return {
+        "fields": ROW_FIELDS,
+        "judge": analysis.judge,
+        "judges": other_judges,
+        "targets": data.targets,
+        "langs": data.langs,
+        "labels": LABELS,
+        "outcomes": OUTCOMES,
+        "concepts": concepts,
+        "rows": rows,
+    }
+
+
+def embed_json(obj: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block.
+
+    ``<`` ``>`` ``&`` only ever occur inside JSON strings, so escaping all of them as \\u003c... keeps the
+    data identical for JSON.parse while ``</script>`` and ``<!--`` in model output cannot end or alter
+    the block. U+2028/2029 are escaped too, in case the text is ever read as script.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

@@ -1,0 +1,84 @@
+"""Shared fixtures. Keep each small; append new ones below."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helpers (tiny_model, helpers_runner)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random Qwen2-style chat model on disk (see tests/tiny_model.py), built once per session."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    base_url: str  # e.g. http://127.0.0.1:PORT/v1
+    model: str  # the model name the server answers to
+
+    @property
+    def spec(self) -> str:
+        """A target spec string for it: ``openai-compat:BASE#MODEL``."""
+        return f"openai-compat:{self.base_url}#{self.model}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def openai_server(tiny_model_dir, tmp_path_factory) -> ServedModel:
+    """A real third-party OpenAI-compatible server (``transformers serve``) serving the tiny model, offline.
+
+    Needs the serving extras (fastapi, uvicorn, openai, accelerate; in the ``dev`` extra). Started once per
+    session on a free port; killed at the end.
+    """
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "transformers-serve.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", str(tiny_model_dir),
+           "--device", "cpu", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:]
+                pytest.fail(f"transformers serve did not become ready (exit {proc.poll()}):\n{tail}")
+            time.sleep(0.25)
+        yield ServedModel(base_url=f"http://127.0.0.1:{port}/v1", model=str(tiny_model_dir))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
