@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -35,9 +36,9 @@ def register(app: typer.Typer) -> None:
         differing = {rid: d for rid, d in result.differences.items() if d}
         for rid, d in differing.items():
             err_console.print(Text(f"warning: {result.runs[0]} and {rid} differ in: " + "; ".join(d)
-                                   + " (compared anyway: --force)"))
+                                   + " (compared anyway: --force)"), soft_wrap=True)
         for w in result.warnings:
-            err_console.print(Text(f"warning: {show_controls(w)}"))
+            err_console.print(Text(f"warning: {show_controls(w)}"), soft_wrap=True)
         if as_json:
             print(json.dumps(_plain(result), ensure_ascii=False, indent=1))
             return
@@ -51,14 +52,16 @@ def register(app: typer.Typer) -> None:
                 p.base[:12], p.other[:12], p.target_a, p.target_b, p.lang or "all", r.diff.n, pct(r.rate_a),
                 pct(r.rate_b), estimate(r.diff, with_n=False), f"{r.b_only} / {r.a_only}", pvalue(r.diff.p),
                 pvalue(r.diff.p_holm))])
-        console.print(table if result.pairs else Text("no pairs: the runs share no judged question, language "
-                                                      "and sample"))
+        # Piped output is not squeezed into 80 columns: scripts and logs read whole figures.
+        out = console if console.is_terminal else Console(width=220, highlight=False)
+        out.print(table if result.pairs else Text("no pairs: the runs share no judged question, language "
+                                                  "and sample"))
         for p in result.pairs:
             if p.lang is None and (p.newly_censored or p.newly_answered):
                 head = f"{p.target_a} → {p.target_b}: "
                 if p.newly_censored:
                     console.print(Text(show_controls(head + "censored now, answered before: " + ", ".join(
-                        f"{c} [{lang}#{s}]" for c, lang, s in p.newly_censored[:10]))))
+                        f"{c} [{lang}#{s}]" for c, lang, s in p.newly_censored[:10]))), soft_wrap=True)
                 if p.newly_answered:
                     console.print(Text(show_controls(head + "answered now, censored before: " + ", ".join(
-                        f"{c} [{lang}#{s}]" for c, lang, s in p.newly_answered[:10]))))
+                        f"{c} [{lang}#{s}]" for c, lang, s in p.newly_answered[:10]))), soft_wrap=True)

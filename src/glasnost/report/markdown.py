@@ -20,7 +20,7 @@ def md_escape(text: str) -> str:
 
 
 def render_markdown(ctx: ReportContext, sections: list[SectionOut]) -> str:
-    runs = ", ".join(f"`{m.run_id}`" if "`" not in m.run_id else md_escape(m.run_id) for m in ctx.data.runs)
+    runs = ", ".join(md_escape(m.run_id) for m in ctx.data.runs)
     lines = [
         "# Censorship audit",
         "",
@@ -42,7 +42,7 @@ def render_markdown(ctx: ReportContext, sections: list[SectionOut]) -> str:
             for row in t.rows:
                 lines.append("| " + " | ".join(md_escape(c.text) for c in row) + " |")
             lines.append("")
-    lines.append("† Holm-adjusted p < 0.05 across all comparisons of the report. Intervals are 95%.")
+    lines.append(md_escape("† Holm-adjusted p < 0.05 across all comparisons of the report. Intervals are 95%."))
     return "\n".join(lines) + "\n"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from glasnost.records import RunManifest
@@ -27,7 +28,7 @@ STATISTICS = [
 ]
 
 
-def judge_metrics(judge: str) -> dict[str, Any] | None:
+def judge_metrics(judge: str, folder: Path | None = None) -> dict[str, Any] | None:
     """The judge's measured accuracy, from a ``*metrics*.json`` file in glasnost/judge/data, if any.
 
     Accepted shapes: ``{"judge": "default@1", ...}``, ``{"default@1": {...}}``, ``{"default": {...}}`` or the
@@ -35,8 +36,8 @@ def judge_metrics(judge: str) -> dict[str, Any] | None:
     """
     base = judge.partition("@")[0]
     try:
-        folder = resources.files("glasnost") / "judge" / "data"
-        files = sorted((p for p in folder.iterdir() if "metrics" in p.name and p.name.endswith(".json")),
+        where = folder if folder is not None else resources.files("glasnost") / "judge" / "data"
+        files = sorted((p for p in where.iterdir() if "metrics" in p.name and p.name.endswith(".json")),
                        key=lambda p: p.name)
     except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
         return None

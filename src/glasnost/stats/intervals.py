@@ -28,12 +28,26 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     center = (p + z2 / (2 * n)) / denom
     half = (z / denom) * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
-    # Clamp against floating error at the edges (k == 0 or k == n).
-    return max(0.0, center - half), min(1.0, center + half)
+    # The bounds at the edges are exactly 0 and 1; floating error must not print 0.99999...
+    lo = 0.0 if k == 0 else max(0.0, center - half)
+    hi = 1.0 if k == n else min(1.0, center + half)
+    return lo, hi
 
 
 EXACT_MAX_CLUSTERS = 2000  # above this many clusters the Poisson bootstrap is used (see _weighted_totals)
 _BLOCK = 1024
+
+
+def agresti_min(b: int, c: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Agresti–Min interval for a paired difference of proportions, (b - c) / n, from the discordant counts
+    (half a pair added to each cell). Used as a floor under bootstrap intervals, which collapse to a point
+    when every pair agrees."""
+    if n <= 0:
+        raise ValueError("agresti_min needs n > 0")
+    b2, c2, n2 = b + 0.5, c + 0.5, n + 2.0
+    diff = (b2 - c2) / n2
+    se = math.sqrt(max(0.0, (b2 + c2) - (b2 - c2) ** 2 / n2)) / n2
+    return max(-1.0, diff - z * se), min(1.0, diff + z * se)
 
 
 @lru_cache(maxsize=4)

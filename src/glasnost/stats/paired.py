@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glasnost.stats.data import AuditData
-from glasnost.stats.intervals import cluster_bootstrap_ratio
+from glasnost.stats.intervals import agresti_min, cluster_bootstrap_ratio
 from glasnost.stats.rates import Estimate
 from glasnost.stats.significance import mcnemar
 
@@ -47,11 +47,13 @@ def paired_difference(key_a: np.ndarray, cens_a: np.ndarray, key_b: np.ndarray, 
     ids, inverse = np.unique(cluster_of_key[ia], return_inverse=True)
     num = np.bincount(inverse, weights=(cb.astype(np.float64) - ca.astype(np.float64)), minlength=ids.size)
     den = np.bincount(inverse, minlength=ids.size).astype(np.float64)
-    interval = cluster_bootstrap_ratio(num, den, seed=seed) if ids.size > 1 else None
+    boot = cluster_bootstrap_ratio(num, den, seed=seed) if ids.size > 1 else None
+    # Never narrower than Agresti–Min: a bootstrap over pairs that all agree would claim certainty.
+    floor = agresti_min(b_only, a_only, n)
+    lo, hi = (min(floor[0], boot[0]), max(floor[1], boot[1])) if boot else floor
     est = Estimate(
-        diff, interval[0] if interval else None, interval[1] if interval else None, n=n, unit="pairs",
-        method="bootstrap-concept" if interval else "", kind="diff", clusters=int(ids.size), p=test.p,
-        test=f"McNemar {test.method}",
+        diff, lo, hi, n=n, unit="pairs", method="bootstrap-concept" if boot else "agresti-min", kind="diff",
+        clusters=int(ids.size), p=test.p, test=f"McNemar {test.method}",
     )
     return PairedResult(a, b, float(ca.mean()), float(cb.mean()), est, b_only, a_only)
 

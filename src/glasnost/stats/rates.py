@@ -48,11 +48,13 @@ def clustered_rate(censored: np.ndarray, counted: np.ndarray, cluster: np.ndarra
     num = np.bincount(inverse, weights=censored[rows].astype(np.float64), minlength=ids.size)
     den = np.bincount(inverse, minlength=ids.size).astype(np.float64)
     interval = cluster_bootstrap_ratio(num, den, seed=seed)
+    lo, hi = wilson(k, n)
     if ids.size == 1 or interval is None:
-        # One concept: the bootstrap says nothing; fall back to Wilson over its responses.
-        lo, hi = wilson(k, n)
+        # One concept: the bootstrap says nothing; Wilson over its responses.
         return Estimate(k / n, lo, hi, n=n, k=k, method="wilson", clusters=int(ids.size))
-    return Estimate(k / n, interval[0], interval[1], n=n, k=k, method="bootstrap-concept",
+    # Never narrower than Wilson: the percentile bootstrap collapses to a point when every answer agrees
+    # (0% or 100%), while Wilson ignores clustering; the union is honest in both cases.
+    return Estimate(k / n, min(lo, interval[0]), max(hi, interval[1]), n=n, k=k, method="bootstrap-concept",
                     clusters=int(ids.size))
 
 

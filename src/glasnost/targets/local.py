@@ -12,7 +12,8 @@ is never touched from two threads.
   (seed, sample_index), so a sample is reproducible whatever else shared its batch.
 - ``<think>`` blocks are split off like in the HTTP adapter; hitting ``max_tokens`` gives ``truncated``.
 - ``score_continuations`` (for "knows vs says") runs in the same thread.
-Not supported here: logprobs of generated tokens and structured output (``json_schema``); they are ignored.
+Not supported here: logprobs of generated tokens, structured output (``json_schema``) and provider ``extra``
+parameters; they are ignored.
 """
 
 from __future__ import annotations

@@ -51,6 +51,19 @@ def weights_sha256(folder: Path) -> str | None:
     return "sha256:" + h.hexdigest()
 
 
+def hub_reachable(environ: Mapping[str, str], timeout: float = 3.0) -> bool:
+    """A quick TCP check of the hub, so an offline machine fails in seconds, not after minutes of retries."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _hub_commit(ref: str, revision: str | None) -> str | None:
     try:
         from transformers.utils.hub import cached_file, extract_commit_hash
@@ -88,6 +101,8 @@ def load(spec: TargetSpec, environ: Mapping[str, str], device: str | None = None
     attempts = [True] if folder or not downloads_allowed(environ) else [True, False]
     last: Exception | None = None
     for local_only in attempts:
+        if not local_only and not hub_reachable(environ):
+            raise _unavailable(ref, "not in the local cache, and the model hub cannot be reached from here")
         try:
             tokenizer = AutoTokenizer.from_pretrained(ref, local_files_only=local_only, **kwargs)
             model = AutoModelForCausalLM.from_pretrained(ref, local_files_only=local_only, dtype=dtype, **kwargs)

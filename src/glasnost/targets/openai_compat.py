@@ -30,6 +30,7 @@ from glasnost import __version__
 from glasnost.errors import ConfigError, TargetFatal
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.targets.base import ChatRequest
+from glasnost.targets.http11 import HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
@@ -123,13 +124,19 @@ class OpenAICompatTarget:
             headers = {"content-type": "application/json", "user-agent": f"glasnost/{__version__}"}
             if self._secret:
                 headers["authorization"] = f"Bearer {self._secret}"
-            # Room for every concurrent request plus a few probes, in small pools (see pool.py); waiting for
-            # a pooled connection is not a timeout (pool=None): the runner already bounds concurrency.
+            # Plain-http servers (Ollama, vLLM, llama.cpp on this machine or the LAN) get the lean HTTP/1.1
+            # transport; https APIs get httpx's pools split small (pool.py); with a proxy in the environment,
+            # httpx's own pool (which honours it). Waiting for a pooled connection is never a timeout
+            # (pool=None): the runner already bounds concurrency.
             size = max(self.transport.concurrency, 1) + 4
+            transport = self._http_transport
+            if transport is None and not _proxy_in_env(self._environ):
+                transport = HTTP11Transport() if self._base.startswith("http://") else ShardedTransport(size)
             self._client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.transport.timeout_s, connect=self.transport.connect_timeout_s, pool=None),
-                transport=self._http_transport or ShardedTransport(size),
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                transport=transport,
             )
         return self._client
 
@@ -345,6 +352,10 @@ class OpenAICompatTarget:
         code = err.get("code") if isinstance(err, dict) else None
         status = code if isinstance(code, int) and 400 <= code < 600 else 502
         return classify(status, raw), f"provider error in a 2xx reply (code {status}): {self._redact(error_message(raw))}"
+
+
+def _proxy_in_env(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"))
 
 
 def _usage(value: Any) -> Usage | None:

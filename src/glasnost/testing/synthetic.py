@@ -40,8 +40,10 @@ def make_concept(cid: str, jurisdiction: str, topic: str, kind: str = "knowledge
     )
 
 
-def target_spec(name: str, model: str | None = None, host: str = "http://127.0.0.1:1/v1") -> TargetSpec:
-    return TargetSpec(kind="openai-compat", provider="custom", model=model or name, base_url=host, name=name)
+def target_spec(name: str, model: str | None = None, host: str = "http://127.0.0.1:1/v1",
+                revision: str | None = None) -> TargetSpec:
+    return TargetSpec(kind="openai-compat", provider="custom", model=model or name, base_url=host, name=name,
+                      revision=revision)
 
 
 class RunBuilder:

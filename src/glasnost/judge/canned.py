@@ -1,0 +1,75 @@
+"""Layer 2, canned responses: the fixed refusal and deflection lines of deployed models (data/canned.json).
+
+A canned line matches only a *whole* answer: after folding (case, quotes, full-width forms, Traditional to
+Simplified Chinese) and dropping everything but letters and digits, the answer equals a line exactly, or
+nearly (similarity >= 0.9 for answers of similar length: a changed word, a missing full stop). An answer
+that merely contains a canned line is left to the rules layer.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from glasnost.judge.proposal import Proposal
+from glasnost.judge.text import fold
+from glasnost.records import Evidence, Label
+
+_NON_WORD = re.compile(r"[\W_]+", re.U)
+NEAR_RATIO = 0.9
+MAX_CANNED_CHARS = 400  # answers longer than this are never canned
+
+
+@dataclass(frozen=True)
+class CannedLine:
+    key: str
+    text: str
+    label: Label
+    lang: str
+    source: str
+
+
+def canned_key(text: str) -> str:
+    return _NON_WORD.sub("", fold(text).text)
+
+
+@lru_cache(maxsize=1)
+def _lines() -> tuple[dict[str, CannedLine], tuple[CannedLine, ...]]:
+    raw = json.loads((resources.files("glasnost.judge") / "data" / "canned.json").read_text(encoding="utf-8"))
+    exact: dict[str, CannedLine] = {}
+    for e in raw["entries"]:
+        line = CannedLine(canned_key(e["text"]), e["text"], Label(e["label"]), e["lang"], e["source"])
+        exact.setdefault(line.key, line)
+    return exact, tuple(sorted(exact.values(), key=lambda c: len(c.key)))
+
+
+def canned_proposal(visible: str, offset: int = 0) -> Proposal:
+    if not visible or len(visible) > MAX_CANNED_CHARS:
+        return Proposal("canned")
+    key = canned_key(visible)
+    if not key:
+        return Proposal("canned")
+    exact, ordered = _lines()
+    line = exact.get(key)
+    ratio = 1.0
+    if line is None:
+        best: tuple[float, CannedLine | None] = (0.0, None)
+        for cand in ordered:
+            if abs(len(cand.key) - len(key)) > max(3, 0.12 * len(cand.key)):
+                continue
+            m = difflib.SequenceMatcher(None, key, cand.key, autojunk=False)
+            if m.quick_ratio() < NEAR_RATIO:
+                continue
+            r = m.ratio()
+            if r > best[0]:
+                best = (r, cand)
+        if best[1] is None or best[0] < NEAR_RATIO:
+            return Proposal("canned")
+        ratio, line = best
+    ev = Evidence(layer="canned", label=line.label, kind="canned_line", text=visible[:300], start=offset,
+                  end=offset + len(visible), score=round(ratio, 3))
+    return Proposal("canned", line.label, [ev], score=ratio, info={"line": line.text, "source": line.source})

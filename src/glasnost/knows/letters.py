@@ -1,0 +1,141 @@
+"""Read the chosen option letter out of a chat answer, and the probability mass on each letter.
+
+Model output is hostile input: it is only ever matched with regular expressions, never evaluated. A reply
+that names no letter (a refusal, an essay) or several ("A or B") is a non-answer with its reason: it is
+never read as knowing, nor as not knowing.
+
+The text is first NFKC-folded (full-width Ｂ and （Ｂ） become B and (B)) and Markdown emphasis is removed
+(**B** is B). Then the forms below are tried in order; the first that names any valid letter decides, and
+if it names two different letters the reply is a non-answer ``multiple``:
+
+1. the whole reply is a label: "B", "(B)", "B.", "b";
+2. the reply opens with a label: "B) 15 to 55 million", "B: ...", "(B) ...", or with two ("A or B");
+3. a label after an answer marker of the reply's language or of English: "Answer: B", "The answer is
+   (B)", 答案是B, 答案：B, "Ответ: B" (and "答案是B和C" is two letters);
+4. a label after a weaker cue: "Option B", 选项B (weaker, because answers go on to discuss the others);
+5. a bracketed label anywhere: "so (B) it is";
+6. the full text of exactly one option.
+
+Cyrillic А В С Е Н are read as the Latin letters they look like, but only where a label is expected:
+"В 1989 году" (Russian "in 1989") is not the answer B.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from glasnost.knows.mcq import mcq_format
+
+HOMOGLYPHS = str.maketrans({"А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H"})
+_EMPHASIS = re.compile(r"[*_`]+")
+OPEN = r"[\(\[（【「\"'“‘]"
+CLOSE = r"[\)\]）】」\"'”’]"
+LABEL = "([A-ZАВСЕН])"
+NOT_WORD = r"(?![A-Za-z])"  # "Answer: Based on ..." does not name B
+CONNECTOR = r"\s*(?:,|，|、|/|&|\band\b|\bor\b|\bund\b|\boder\b|\bet\b|\bou\b|\by\b|\bo\b|или|и|和|或|及|与|與)\s*"
+
+
+@dataclass(frozen=True)
+class LetterRead:
+    letter: str | None  # the chosen letter, when exactly one valid letter was read
+    reason: str | None  # why there is none: empty | no_letter | multiple | invalid_letter
+    rule: str | None = None  # the form that decided (to audit the extractor)
+
+
+def _after_cue(words: list[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?i:{alternatives})\s*(?:[:：=\-–—]\s*)?(?:is\s+|是|为|為)?\s*{OPEN}?\s*{LABEL}{NOT_WORD}"
+                      rf"(?:{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})?")
+
+
+@lru_cache(maxsize=64)
+def _patterns(lang: str) -> list[tuple[str, re.Pattern[str]]]:
+    fmt = mcq_format()
+    tiers: list[tuple[str, re.Pattern[str] | None]] = [
+        ("bare", re.compile(rf"^{OPEN}?\s*([A-Za-zАВСЕН])\s*{CLOSE}?\s*[.:：。!]?$")),
+        ("opening", re.compile(rf"^{OPEN}?\s*{LABEL}\s*(?:[\)\]）】.:：]|\s+[-–—]\s|{CONNECTOR}{OPEN}?\s*{LABEL}"
+                               rf"{NOT_WORD})")),
+        ("opening", re.compile(r"^\(?\s*([a-z])\s*[\)）]")),
+        ("marker", _after_cue([*fmt.markers.get(lang, []), *fmt.markers.get("en", [])])),
+        ("option_word", _after_cue([*fmt.option_words.get(lang, []), *fmt.option_words.get("en", [])])),
+        ("bracketed", re.compile(rf"(?<![A-Za-z]){OPEN}\s*{LABEL}\s*{CLOSE}")),
+    ]
+    return [(name, pattern) for name, pattern in tiers if pattern is not None]
+
+
+def _fold(ch: str) -> str:
+    return ch.translate(HOMOGLYPHS).upper()
+
+
+def read_letter(text: str | None, n_options: int, lang: str = "en", options: list[str] | None = None) -> LetterRead:
+    """The letter a reply chose among the first ``n_options`` letters (see the module docstring)."""
+    letters = mcq_format().letters[:n_options]
+    if text is None or not text.strip():
+        return LetterRead(None, "empty")
+    t = _EMPHASIS.sub("", unicodedata.normalize("NFKC", text)).strip()
+    invalid = False
+    for rule, pattern in _patterns(lang):
+        named: set[str] = set()
+        for m in pattern.finditer(t):
+            named.update(_fold(g) for g in m.groups() if g)
+        valid = named & set(letters)
+        invalid = invalid or bool(named - valid)
+        if len(valid) > 1:
+            return LetterRead(None, "multiple", rule)
+        if valid:
+            return LetterRead(valid.pop(), None, rule)
+    if options:
+        folded = t.casefold()
+        hits = {letters[i] for i, o in enumerate(options[:n_options]) if o and o.casefold() in folded}
+        if len(hits) == 1:
+            return LetterRead(hits.pop(), None, "option_text")
+        if hits:
+            return LetterRead(None, "multiple", "option_text")
+    return LetterRead(None, "invalid_letter" if invalid else "no_letter")
+
+
+# ---- probability mass on the letters, from the top logprobs an endpoint returned --------------------------
+
+_TOKEN_EDGES = re.compile(r"^[\s\(\[（【*_\"'“]+|[\s\)\]）】*_.:：\"'”]+$")
+
+
+def _token_letter(token: str, letters: str) -> str | None:
+    core = _TOKEN_EDGES.sub("", unicodedata.normalize("NFKC", token)).translate(HOMOGLYPHS)
+    return core if len(core) == 1 and core in letters else None
+
+
+def letter_mass(logprobs: list[dict[str, Any]] | None, n_options: int) -> dict[str, float] | None:
+    """Probability of each option letter at the first generated token that is a letter (the reply may open
+    with "(" or "Answer: "), summed over that position's top alternatives spelling the same letter (" B", "B").
+
+    None when the endpoint gave no logprobs or no early token is a letter. A letter outside the top list gets
+    0: the values are lower bounds, and their sum says how much of the mass the list covered.
+    """
+    if not logprobs:
+        return None
+    letters = mcq_format().letters[:n_options]
+    for position in logprobs[:16]:  # the letter comes first, or after a short preamble
+        if not isinstance(position, dict) or _token_letter(str(position.get("token", "")), letters) is None:
+            continue
+        mass = {letter: 0.0 for letter in letters}
+        seen: set[str] = set()
+        chosen = {"token": position.get("token"), "logprob": position.get("logprob")}
+        for entry in [*(position.get("top") or []), chosen]:
+            if not isinstance(entry, dict):
+                continue
+            token, lp = str(entry.get("token", "")), entry.get("logprob")
+            if token in seen or not isinstance(lp, (int, float)) or isinstance(lp, bool) or math.isnan(lp):
+                continue
+            seen.add(token)
+            letter = _token_letter(token, letters)
+            if letter is not None:
+                mass[letter] += math.exp(min(0.0, float(lp)))
+        return {k: min(1.0, v) for k, v in mass.items()}
+    return None
