@@ -4,7 +4,7 @@
 
 Each size gets a synthetic store (4 targets x 4 languages, two judges, ~400-character answers); each
 report is then written in a fresh Python process, which reports its wall time, CPU time and peak
-resident memory (ru_maxrss), so one measurement cannot warm or bloat the next. On a shared machine the
+resident memory (VmHWM), so one measurement cannot warm or bloat the next. On a shared machine the
 CPU time is the steadier figure.
 """
 
@@ -27,9 +27,13 @@ from glasnost.report import write_report
 store = open_store(sys.argv[1])
 run_id = store.list_runs()[0].run_id
 out = write_report(store, [run_id], Path(sys.argv[2]), fmt=sys.argv[3])
-print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "bytes": out.stat().st_size}))
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+# VmHWM is this process image's peak RSS; ru_maxrss would carry the parent's peak across fork+exec.
+try:
+    hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_mib": hwm, "bytes": out.stat().st_size}))
 """
 
 

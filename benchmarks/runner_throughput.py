@@ -10,7 +10,6 @@ adapter and a real SQLite store, and prints requests per second and the ratio to
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ from helpers_runner import MockServer  # noqa: E402
 from glasnost.bank.load import Bank  # noqa: E402
 from glasnost.records import Concept, GenerationConfig, TransportConfig  # noqa: E402
 from glasnost.run import audit  # noqa: E402
+from glasnost.run.loop import run_async  # noqa: E402
 from glasnost.store import open_store  # noqa: E402
 from glasnost.targets.spec import parse_target  # noqa: E402
 
@@ -44,7 +44,7 @@ def measure(base_url: str, concurrency: int, latency_ms: float, items: int) -> f
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
         start = time.perf_counter()
-        progress = asyncio.run(audit.execute_plan(store, plan))
+        progress = run_async(audit.execute_plan(store, plan))
         elapsed = time.perf_counter() - start
         assert progress.outcomes.get("ok", 0) == items, progress.outcomes
         store.close()

@@ -205,3 +205,19 @@ def test_judge_metrics_file_shapes(tmp_path):
 def test_show_controls():
     assert show_controls("a\u202eb\u200bc\x1b[31m") == "a⟨U+202E⟩b⟨U+200B⟩c⟨U+001B⟩[31m"
     assert show_controls("مرحبا שלום 你好") == "مرحبا שלום 你好"  # right-to-left text itself is kept
+
+
+def test_empty_and_all_error_runs(store, tmp_path):
+    empty = RunBuilder(store, _bank(), targets=["alpha"], langs=["en"]).commit(status="running")
+    for fmt in ("html", "md", "json"):
+        text = write_report(store, [empty.run_id], tmp_path / f"e.{fmt}", fmt=fmt).read_text(encoding="utf-8")
+        assert "no stored responses" in text or fmt == "json"
+    b = RunBuilder(store, _bank(), targets=["alpha"], langs=["en"])
+    for c in _bank():
+        b.add("alpha", c.id, "en", "error", outcome="error", text=None)
+    failed = b.commit(status="failed")
+    doc = json.loads(write_report(store, [failed.run_id], tmp_path / "f.json", fmt="json").read_text())
+    row = next(r for r in doc["analysis"]["summary"] if r["lang"] == "en")
+    assert row["rate"]["value"] is None and row["rate"]["n"] == 0 and row["errors"] == 2
+    page = write_report(store, [failed.run_id], tmp_path / "f.html").read_text(encoding="utf-8")
+    assert "no data (n=0)" in page

@@ -48,7 +48,8 @@ def balance_warnings(entries: "list[Entry]", add: "Add") -> None:
                 f"{', '.join(plan_languages(c.jurisdiction))}; missing {', '.join(missing)}", "warning")
         if c.sensitivity == "none" or c.kind == "control":
             continue
-        topics[(c.jurisdiction, c.topic)].append(e)
+        if c.jurisdiction != "XX":  # universal norms are not a state's topic with a mirror group
+            topics[(c.jurisdiction, c.topic)].append(e)
         slug = c.id.rsplit(".", 1)[-1]
         if slug in BASE_SLUGS and not c.mirrors and c.jurisdiction != "XX":
             add(e.file, e.at("id"), f"{c.id}: a sensitive base concept needs mirrors about other states "

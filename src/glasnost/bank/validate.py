@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from glasnost.bank.codes import check_jurisdiction, check_language_tag
 from glasnost.bank.load import META_FILE, builtin_bank_dir
-from glasnost.bank.yamldoc import YamlDoc, YamlProblem, child, duplicate_keys, line, locate
+from glasnost.bank.yamldoc import YamlDoc, YamlProblem, duplicate_keys, line, locate
 from glasnost.errors import ConfigError
 from glasnost.records import Concept
 

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare runs response by response; refuses runs that asked different questions or asked differently."""
         from glasnost.report.fmt import estimate, pct, pvalue, show_controls
-        from glasnost.stats.analysis import _plain
+        from glasnost.stats.analysis import to_plain
         from glasnost.stats.compare import compare_runs
 
         store = open_store(db)
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         for w in result.warnings:
             err_console.print(Text(f"warning: {show_controls(w)}"), soft_wrap=True)
         if as_json:
-            print(json.dumps(_plain(result), ensure_ascii=False, indent=1))
+            print(json.dumps(to_plain(result), ensure_ascii=False, indent=1))
             return
         table = Table(title=Text(f"Paired differences (judge {result.judge}); † Holm p < 0.05"), title_justify="left")
         for col in ("base run", "other run", "target (base)", "target (other)", "lang", "pairs", "rate base",

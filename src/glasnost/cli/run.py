@@ -26,7 +26,13 @@ def register(app: typer.Typer) -> None:
         ),
         bank: str = opt("quick", "--bank", "-b", help="Bank: quick, core, core:cn, core:mcq, or a YAML path."),
         lang: str = opt(DEFAULT_LANGS, "--lang", "-l", help="Comma-separated BCP-47 languages, or 'all'."),
-        kinds: Optional[str] = opt(None, "--kinds", help="Only these kinds (knowledge,criticism,indirect,mcq,control)."),
+        kinds: Optional[str] = opt(
+            None, "--kinds",
+            help="Only these kinds: knowledge,criticism,indirect,mcq,control, and prefill. mcq asks the "
+            "multiple-choice checks (shuffled lettered options) and, for local targets, also scores each option's "
+            "likelihood; prefill scores documented vs official-line continuations (local targets only). "
+            "Default: all, e.g. --kinds knowledge,mcq,prefill for knows vs says.",
+        ),
         samples: int = opt(1, "--samples", help="Samples per probe and target."),
         temperature: float = opt(0.0, "--temperature", help="Sampling temperature (0 = greedy)."),
         top_p: Optional[float] = opt(None, "--top-p", help="Nucleus sampling (provider default if unset)."),
@@ -60,12 +66,19 @@ def register(app: typer.Typer) -> None:
                        samples=samples, system_prompt=system, limit=limit)
         store = open_store(db, create=True)
         try:
+            for note in plan.notes:
+                err_console.print(f"note: {note}")
             if dry_run:
                 d = plan_dry_run(store, plan)
                 console.print(
                     f"run {d.run_id}: {d.total} items in total, {d.to_do} still to do; "
                     f"≈{d.prompt_tokens:,} prompt tokens, at most {d.max_completion_tokens:,} completion tokens"
                 )
+                if plan.scores:
+                    from glasnost.knows.scores import pending_scores
+
+                    console.print(f"run {d.run_id}: {len(plan.scores)} likelihood scores (local targets), "
+                                  f"{len(pending_scores(store, plan.scores))} still to do")
                 return
             console.print(
                 f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
@@ -74,6 +87,9 @@ def register(app: typer.Typer) -> None:
             progress = _run_with_progress(store, plan)
             counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
             console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time)")
+            if plan.scores:
+                scored = ", ".join(f"{k} {v}" for k, v in sorted(progress.scores.items()) if v) or "nothing new"
+                console.print(f"run {plan.run_id}: {len(plan.scores)} likelihood scores ({scored} this time)")
             if judge.strip().lower() != "none":
                 from glasnost.judge import judge_run
 
@@ -120,7 +136,9 @@ def _run_with_progress(store, plan):
                 pass
             return await execute_plan(store, plan, on_progress)
 
+        from glasnost.run.loop import run_async
+
         try:
-            return asyncio.run(main())
+            return run_async(main())
         except asyncio.CancelledError:
             raise KeyboardInterrupt from None

@@ -54,14 +54,16 @@ def load_model(folder: Path | None = None) -> LearnedModel:
     npz_path, json_path = artifact_paths(folder)
     try:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
+        cfg = FeatureConfig.from_dict(meta["features"])
         with np.load(npz_path, allow_pickle=False) as data:
-            weights = data["weights"].astype(np.float32)
+            rows = data["rows"].astype(np.int64)
+            weights = np.zeros((1 << cfg.bits, len(meta["classes"])), dtype=np.float32)
+            weights[rows] = data["weights"].astype(np.float32)
             bias = data["bias"].astype(np.float32)
     except FileNotFoundError:
         raise ConfigError(f"learned judge model missing ({npz_path}); run scripts/train_judge.py") from None
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError, OSError, IndexError) as exc:
         raise ConfigError(f"learned judge model {npz_path} is unreadable: {exc}") from None
-    cfg = FeatureConfig.from_dict(meta["features"])
     if weights.shape != (1 << cfg.bits, len(meta["classes"])):
         raise ConfigError(f"learned judge model {npz_path}: weights shape {weights.shape} does not match its card")
     return LearnedModel(weights, bias, cfg, tuple(meta["classes"]), meta)

@@ -213,10 +213,13 @@ def grouped_folds(groups: Sequence[str], k: int, seed: int = SEED) -> list[int]:
 
 
 def save_model(model: LearnedModel, folder: Path, extra_meta: dict[str, Any]) -> tuple[Path, Path]:
+    """Write learned.npz (non-zero weight rows only, float16; arrays, no pickle) and learned.json (the card)."""
     folder.mkdir(parents=True, exist_ok=True)
     npz_path, json_path = folder / "learned.npz", folder / "learned.json"
+    rows = np.flatnonzero(np.any(model.weights != 0, axis=1)).astype(np.int32)
     # float16 halves the file; the rounding moves probabilities by < 1e-3 (checked by the reproduction test).
-    np.savez_compressed(npz_path, weights=model.weights.astype(np.float16), bias=model.bias.astype(np.float32))
+    np.savez_compressed(npz_path, rows=rows, weights=model.weights[rows].astype(np.float16),
+                        bias=model.bias.astype(np.float32))
     meta = dict(model.meta)
     meta.update(extra_meta)
     meta["weights_sha256"] = hashlib.sha256(npz_path.read_bytes()).hexdigest()

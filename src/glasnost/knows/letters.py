@@ -10,8 +10,8 @@ if it names two different letters the reply is a non-answer ``multiple``:
 
 1. the whole reply is a label: "B", "(B)", "B.", "b";
 2. the reply opens with a label: "B) 15 to 55 million", "B: ...", "(B) ...", or with two ("A or B");
-3. a label after an answer marker of the reply's language or of English: "Answer: B", "The answer is
-   (B)", 答案是B, 答案：B, "Ответ: B" (and "答案是B和C" is two letters);
+3. a label after an answer marker of any language (models switch language): "Answer: B", "The answer
+   is (B)", 答案是B, 答案：B, "Ответ: B" (and "答案是B和C" is two letters);
 4. a label after a weaker cue: "Option B", 选项B (weaker, because answers go on to discuss the others);
 5. a bracketed label anywhere: "so (B) it is";
 6. the full text of exactly one option.
@@ -47,44 +47,56 @@ class LetterRead:
     rule: str | None = None  # the form that decided (to audit the extractor)
 
 
-def _after_cue(words: list[str]) -> re.Pattern[str] | None:
+def _alternatives(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _after_cue(words: list[str]) -> list[re.Pattern[str]]:
     if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-    return re.compile(rf"(?i:{alternatives})\s*(?:[:：=\-–—]\s*)?(?:is\s+|是|为|為)?\s*{OPEN}?\s*{LABEL}{NOT_WORD}"
-                      rf"(?:{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})?")
-
-
-@lru_cache(maxsize=64)
-def _patterns(lang: str) -> list[tuple[str, re.Pattern[str]]]:
-    fmt = mcq_format()
-    tiers: list[tuple[str, re.Pattern[str] | None]] = [
-        ("bare", re.compile(rf"^{OPEN}?\s*([A-Za-zАВСЕН])\s*{CLOSE}?\s*[.:：。!]?$")),
-        ("opening", re.compile(rf"^{OPEN}?\s*{LABEL}\s*(?:[\)\]）】.:：]|\s+[-–—]\s|{CONNECTOR}{OPEN}?\s*{LABEL}"
-                               rf"{NOT_WORD})")),
-        ("opening", re.compile(r"^\(?\s*([a-z])\s*[\)）]")),
-        ("marker", _after_cue([*fmt.markers.get(lang, []), *fmt.markers.get("en", [])])),
-        ("option_word", _after_cue([*fmt.option_words.get(lang, []), *fmt.option_words.get("en", [])])),
-        ("bracketed", re.compile(rf"(?<![A-Za-z]){OPEN}\s*{LABEL}\s*{CLOSE}")),
+        return []
+    cue = rf"(?i:{_alternatives(words)})\s*(?:[:：=\-–—]\s*)?(?:is\s+|是|为|為)?\s*"
+    return [
+        re.compile(rf"{cue}{OPEN}?\s*{LABEL}{NOT_WORD}(?:{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})?"),
+        # a lower-case label only where it cannot be the article: "Answer: b", "answer (b)", not "is a war"
+        re.compile(rf"{cue}\(?([a-h])(?:\)|\s*[.。]?\s*$)"),
     ]
-    return [(name, pattern) for name, pattern in tiers if pattern is not None]
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, list[re.Pattern[str]]]]:
+    fmt = mcq_format()
+    # Every language's cues, for every reply: models switch language (a Chinese answer to an English
+    # question still says 答案是B), and a cue only counts right before a label anyway.
+    markers = [m for words in fmt.markers.values() for m in words]
+    option_words = [w for words in fmt.option_words.values() for w in words]
+    return [
+        ("bare", [re.compile(rf"^{OPEN}?\s*([A-Za-zАВСЕН])\s*{CLOSE}?\s*[.:：。!]?$")]),
+        ("opening", [
+            re.compile(rf"^{OPEN}?\s*{LABEL}\s*(?:[\)\]）】.:：]|\n|\s+[-–—]\s|{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})"),
+            re.compile(r"^\(?\s*([a-z])\s*[\)）]"),
+        ]),
+        ("marker", _after_cue(markers)),
+        ("option_word", _after_cue(option_words)),
+        ("bracketed", [re.compile(rf"(?<![A-Za-z]){OPEN}\s*{LABEL}\s*{CLOSE}")]),
+    ]
 
 
 def _fold(ch: str) -> str:
     return ch.translate(HOMOGLYPHS).upper()
 
 
-def read_letter(text: str | None, n_options: int, lang: str = "en", options: list[str] | None = None) -> LetterRead:
+def read_letter(text: str | None, n_options: int, options: list[str] | None = None) -> LetterRead:
     """The letter a reply chose among the first ``n_options`` letters (see the module docstring)."""
     letters = mcq_format().letters[:n_options]
     if text is None or not text.strip():
         return LetterRead(None, "empty")
     t = _EMPHASIS.sub("", unicodedata.normalize("NFKC", text)).strip()
     invalid = False
-    for rule, pattern in _patterns(lang):
+    for rule, patterns in _patterns():
         named: set[str] = set()
-        for m in pattern.finditer(t):
-            named.update(_fold(g) for g in m.groups() if g)
+        for pattern in patterns:
+            for m in pattern.finditer(t):
+                named.update(_fold(g) for g in m.groups() if g)
         valid = named & set(letters)
         invalid = invalid or bool(named - valid)
         if len(valid) > 1:

@@ -25,6 +25,10 @@ import yaml
 
 from glasnost.records import Concept, Probe, canonical_json
 
+# Top logprobs asked for with each mcq chat request (where the endpoint has them): the option letters are
+# nearly always among the ten likeliest first tokens, and OpenAI caps the number at 20.
+MCQ_TOP_LOGPROBS = 10
+
 
 @dataclass(frozen=True)
 class McqFormat:

@@ -32,6 +32,7 @@ class Table:
     rows: list[list[Cell]]
     caption: str = ""
     id: str = ""
+    folded: bool = False  # long detail tables start closed (HTML <details>)
 
 
 @dataclass

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from glasnost.records import CENSORED_LABELS
 from glasnost.report import charts
 from glasnost.report.fmt import detail, estimate, show_controls
 from glasnost.report.model import Cell, Chart, ReportContext, Section, SectionOut, Table, cell, register_section
-from glasnost.stats.analysis import _plain
+from glasnost.stats.analysis import to_plain
 
 COUNTED_ORDER = ["answered", "refused", "deflected", "state_narrative", "blocked"]
 RATE_DEFINITION = (
@@ -24,7 +23,7 @@ def est_cell(e, *, with_n: bool = True) -> Cell:
 
 def build_summary(ctx: ReportContext) -> SectionOut:
     a, d = ctx.analysis, ctx.data
-    out = SectionOut("summary", "Summary", data=lambda: [_plain(r) for r in a.counts])
+    out = SectionOut("summary", "Summary", data=lambda: [to_plain(r) for r in a.counts])
     out.paragraphs += [show_controls(w) for w in a.warnings]
     if not len(d):
         out.paragraphs.append("These runs have no stored responses yet.")
@@ -78,9 +77,9 @@ def build_overview(ctx: ReportContext) -> SectionOut | None:
         row.append(est_cell(control[t]) if t in control else cell("–"))
         rows.append(row)
     out = SectionOut("overview", "Overview", data=lambda: {
-        "overall": {t: _plain(e) for t, e in a.overall.items()},
-        "asymmetry": [{"target": x.target, "state": x.state, **_plain(x.estimate)} for x in a.asymmetry],
-        "language_gaps": [{"target": t, "lang": r.b, "reference": r.a, **_plain(r.diff)} for t, r in a.language_gaps],
+        "overall": {t: to_plain(e) for t, e in a.overall.items()},
+        "asymmetry": [{"target": x.target, "state": x.state, **to_plain(x.estimate)} for x in a.asymmetry],
+        "language_gaps": [{"target": t, "lang": r.b, "reference": r.a, **to_plain(r.diff)} for t, r in a.language_gaps],
     })
     out.paragraphs.append(
         "Asymmetry about a state = the target's censorship rate on that state's sensitive questions minus its "
@@ -124,4 +123,4 @@ register_section(Section("summary", "Summary", build_summary, 10))
 register_section(Section("overview", "Overview", build_overview, 20))
 register_section(Section("charts", "Charts", build_charts, 30))
 
-__all__ = ["est_cell", "RATE_DEFINITION", "CENSORED_LABELS"]
+__all__ = ["est_cell", "RATE_DEFINITION"]

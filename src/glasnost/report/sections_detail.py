@@ -7,7 +7,7 @@ from glasnost.report.fmt import SIGNIFICANT, detail, estimate, pct, pvalue, show
 from glasnost.report.methods import describe_runs
 from glasnost.report.model import Cell, ReportContext, Section, SectionOut, Table, cell, register_section
 from glasnost.report.sections_builtin import est_cell
-from glasnost.stats.analysis import _plain
+from glasnost.stats.analysis import to_plain
 from glasnost.stats.data import LABELS
 
 DISAGREEMENT_ROWS = 200  # listed in the table; the answers view filters all of them
@@ -26,8 +26,8 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
     family = len([e for e in a.tests() if e.p is not None])
     out = SectionOut("comparisons", "Comparisons", data=lambda: {
         "family_size": family,
-        "asymmetry": [_plain(x) for x in a.asymmetry],
-        "language_gaps": [{"target": t, **_plain(r)} for t, r in a.language_gaps],
+        "asymmetry": [to_plain(x) for x in a.asymmetry],
+        "language_gaps": [{"target": t, **to_plain(r)} for t, r in a.language_gaps],
     })
     out.paragraphs.append(
         f"{family} comparisons are tested in this report; Holm-adjusted p-values control the chance of any false "
@@ -44,7 +44,7 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
             ["Target", "State", "Rate on the state's questions", "Rate on mirrors", "Asymmetry [95% CI]",
              "groups", "responses", "test", "p", "Holm p", "BH q"], rows,
             "Asymmetry per target and state (pooled rates for reading; the estimate is the mean over mirror groups)",
-            id="asymmetry"))
+            id="asymmetry", folded=len(rows) > 40))
     if a.language_gaps:
         rows = []
         for t, r in a.language_gaps:
@@ -67,7 +67,7 @@ def build_host_gaps(ctx: ReportContext) -> SectionOut | None:
         rows.append([cell(show_controls(model)), cell(show_controls(r.a)), cell(show_controls(r.b)),
                      Cell(pct(r.rate_a), cls="num"), Cell(pct(r.rate_b), cls="num"), est_cell(r.diff, with_n=False),
                      cell(r.diff.n), cell(f"{r.b_only} / {r.a_only}"), *_p_cells(r.diff)])
-    out = SectionOut("host-gaps", "Host gaps", data=[{"model": m, **_plain(r)} for m, r in a.host_gaps])
+    out = SectionOut("host-gaps", "Host gaps", data=[{"model": m, **to_plain(r)} for m, r in a.host_gaps])
     out.paragraphs.append("The same model name served by two endpoints, paired on concept, language and sample: "
                           "a gap points at the serving layer (filters, system prompts, quantisation), not the weights.")
     out.tables.append(Table(["Model", "Target A", "Target B", "Rate A", "Rate B", "Gap B − A [95% CI]", "pairs",
@@ -81,7 +81,7 @@ def build_fact_coverage(ctx: ReportContext) -> SectionOut | None:
         return None
     rows = [[cell(show_controls(t)), cell(lang), Cell(estimate(e), detail(e), "num")] for t, lang, e in a.fact_coverage]
     out = SectionOut("fact-coverage", "Fact coverage",
-                     data=[{"target": t, "lang": lang, **_plain(e)} for t, lang, e in a.fact_coverage])
+                     data=[{"target": t, "lang": lang, **to_plain(e)} for t, lang, e in a.fact_coverage])
     out.paragraphs.append("Share of a question's documented key facts present in answers judged `answered`, "
                           "knowledge questions only: an answer can engage and still leave out what matters.")
     out.tables.append(Table(["Target", "Language", "Mean fact coverage [95% CI]"], rows, id="fact-coverage"))
@@ -93,7 +93,7 @@ def build_agreement(ctx: ReportContext) -> SectionOut | None:
     ag = a.agreement
     if ag is None:
         return None
-    out = SectionOut("agreement", "Judge agreement", data=lambda: _plain(ag))
+    out = SectionOut("agreement", "Judge agreement", data=lambda: to_plain(ag))
     out.paragraphs.append(
         f"{len(ag.judges)} judges labelled these runs; {ag.n} responses got a countable label from every judge, "
         f"and they disagree on {ag.disagreements}. Rates above use {a.judge}. Tick “judges disagree” in the "
@@ -118,7 +118,7 @@ def build_agreement(ctx: ReportContext) -> SectionOut | None:
         if len(a.disagreement_rows) > DISAGREEMENT_ROWS:
             caption += f" (first {DISAGREEMENT_ROWS} of {len(a.disagreement_rows)})"
         out.tables.append(Table(["Concept", "Language", "Target", "sample", *judges], drows, caption,
-                                id="disagreements"))
+                                id="disagreements", folded=len(drows) > 20))
     return out
 
 

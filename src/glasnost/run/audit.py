@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from glasnost.bank.load import Bank
 from glasnost.errors import ConfigError, TargetFatal
+from glasnost.knows.kinds import select_kinds
+from glasnost.knows.mcq import probe_renderer
+from glasnost.knows.scores import ScoreItem, execute_scores, pending_scores, plan_scores
 from glasnost.records import GenerationConfig, Probe, RunManifest, TargetSpec, TransportConfig, utcnow
 from glasnost.run.execute import RunProgress, Runner, close_targets, pending_items, start_targets
 from glasnost.run.manifest import environment
@@ -27,6 +30,8 @@ class AuditPlan:
     bank: Bank
     probes: list[Probe]
     items: list[WorkItem]
+    scores: list[ScoreItem] = field(default_factory=list)  # white-box probes of local targets (knows vs says)
+    notes: list[str] = field(default_factory=list)  # one line each: what was skipped and why
 
     @property
     def run_id(self) -> str:
@@ -63,10 +68,15 @@ def prepare(
         raise ConfigError("--samples must be at least 1")
     if limit is not None and limit < 1:
         raise ConfigError("--limit must be at least 1")
-    probes = select_probes(bank, languages, kinds, limit)
-    if not probes:
+    selection = select_kinds(kinds)  # bank kinds in chat, plus white-box probes (see glasnost.knows.kinds)
+    probes = select_probes(bank, languages, selection.chat, limit) if selection.chat != [] else []
+    scores, notes = plan_scores(bank, targets, languages, selection, system_prompt, limit)
+    if not probes and not scores:
+        if notes:
+            raise ConfigError(notes[0])
         raise ConfigError(f"bank {bank.name!r} has no probes for languages {languages} and kinds {kinds}")
-    items = plan_items(probes, targets, generation, system_prompt, samples)
+    items = plan_items(probes, targets, generation, system_prompt, samples,
+                       render=probe_renderer(bank.by_id, generation.seed))
     run_id = run_id_for(bank.fingerprint, targets, languages, kinds, samples, generation, system_prompt, limit)
     env = environment()
     manifest = RunManifest(
@@ -89,12 +99,15 @@ def prepare(
         seed=generation.seed,
         items=len(items),
     )
-    return AuditPlan(manifest=manifest, bank=bank, probes=probes, items=items)
+    return AuditPlan(manifest=manifest, bank=bank, probes=probes, items=items, scores=scores, notes=notes)
 
 
 def dry_run(store: Store, plan: AuditPlan) -> DryRun:
     todo = pending_items(store, plan.items)
-    per_probe = {p.text: estimate_prompt_tokens(p.text) for p in plan.probes}
+    per_probe: dict[str, int] = {}  # mcq items have one text per sample, so estimate per item text
+    for i in todo:
+        if i.probe.text not in per_probe:
+            per_probe[i.probe.text] = estimate_prompt_tokens(i.probe.text)
     return DryRun(
         run_id=plan.run_id,
         total=len(plan.items),
@@ -124,10 +137,13 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None) -> RunPr
     store.save_run(manifest)
     store.add_run_items(manifest.run_id, (item.key for item in plan.items))
     todo = pending_items(store, plan.items)
+    if plan.scores:
+        store.add_score_items(manifest.run_id, (s.key for s in plan.scores))
+    scores_todo = pending_scores(store, plan.scores) if plan.scores else []
     progress = RunProgress(total=len(plan.items), already=len(plan.items) - len(todo))
     targets = {}
     try:
-        needed = {item.target.id for item in todo}
+        needed = {item.target.id for item in todo} | {s.target.id for s in scores_todo}
         specs = [t for t in manifest.targets if t.id in needed]
         targets, runtimes = await start_targets(specs, manifest.transport)
         known = {r.target_id: r for r in manifest.runtimes}
@@ -136,9 +152,14 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None) -> RunPr
         runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
                         on_progress)
         progress = await runner.execute(todo, targets, total=len(plan.items))
+        if scores_todo:
+            progress.scores.update(await execute_scores(store, manifest.run_id, scores_todo, targets))
         errors = store.outcome_counts(manifest.run_id).get("error", 0)
         manifest.status = "complete"
         manifest.message = f"{errors} requests ended in error; run again to retry them" if errors else None
+        if progress.scores.get("error"):
+            manifest.message = "; ".join(filter(None, [
+                manifest.message, f"{progress.scores['error']} likelihood scores failed; run again to retry them"]))
     except TargetFatal as exc:
         manifest.status = "failed"
         manifest.message = str(exc)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from glasnost.errors import TargetFatal
+from glasnost.knows.mcq import MCQ_TOP_LOGPROBS
 from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
 from glasnost.run.plan import WorkItem, sample_generation
 from glasnost.store.base import Store
@@ -27,6 +28,7 @@ class RunProgress:
     total: int  # items in the plan
     already: int  # items the store held before this invocation
     outcomes: Counter = field(default_factory=Counter)  # committed in this invocation
+    scores: Counter = field(default_factory=Counter)  # white-box likelihood scores by status (glasnost.knows)
 
     @property
     def done(self) -> int:
@@ -64,6 +66,7 @@ class Runner:
         self.on_progress = on_progress
         self._results: asyncio.Queue[Response | None] = asyncio.Queue()
         self._fatal: TargetFatal | None = None
+        self._no_logprobs: set[str] = set()  # targets that rejected a request for logprobs
 
     async def execute(self, items: list[WorkItem], targets: dict[str, Target], total: int) -> RunProgress:
         progress = RunProgress(total=total, already=total - len(items))
@@ -103,10 +106,17 @@ class Runner:
                 messages=build_messages(item.probe.text, self.system_prompt),
                 generation=sample_generation(self.generation, item.sample_index),
                 sample_index=item.sample_index,
+                # mcq: the probability on each option letter too, where the endpoint has logprobs (knows vs says)
+                logprobs=MCQ_TOP_LOGPROBS if item.probe.kind == "mcq" and item.target.id not in self._no_logprobs
+                else None,
             )
             started = utcnow()
             try:
                 completion = await target.generate(request)
+                if request.logprobs and completion.outcome is Outcome.error and completion.http_status in (400, 422):
+                    # Some endpoints (reasoning models) reject logprobs: ask again without, and stop asking.
+                    self._no_logprobs.add(item.target.id)
+                    completion = await target.generate(request.model_copy(update={"logprobs": None}))
             except TargetFatal as exc:
                 self._fatal = exc
                 return

@@ -9,6 +9,7 @@ same command again *is* resuming: it finds the same run and asks only for the ke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from glasnost.bank.load import Bank
 from glasnost.records import GenerationConfig, Probe, TargetSpec, sha256_json, sha256_text
@@ -60,13 +61,18 @@ def plan_items(
     generation: GenerationConfig,
     system_prompt: str | None,
     samples: int,
+    render: Callable[[Probe, int], Probe] | None = None,
 ) -> list[WorkItem]:
-    """Items interleaved by probe, then target, then sample: an interrupted run is balanced across targets."""
+    """Items interleaved by probe, then target, then sample: an interrupted run is balanced across targets.
+
+    ``render`` gives the text actually sent for a sample of a probe (mcq probes: shuffled lettered options
+    per sample, see glasnost.knows.mcq); it enters the key like any probe text."""
     items: list[WorkItem] = []
     for probe in probes:
         for target in targets:
             for s in range(samples):
-                items.append(WorkItem(item_key(probe, target, generation, system_prompt, s), probe, target, s))
+                p = render(probe, s) if render is not None else probe
+                items.append(WorkItem(item_key(p, target, generation, system_prompt, s), p, target, s))
     return items
 
 

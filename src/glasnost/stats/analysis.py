@@ -64,26 +64,26 @@ class Analysis:
             "languages": self.langs,
             "reference_language": self.reference_lang,
             "warnings": self.warnings,
-            "summary": [_plain(r) for r in self.counts],
-            "overall": {t: _plain(e) for t, e in self.overall.items()},
-            "topics": [{"target": t, "topic": v, **_plain(e)} for (t, v), e in self.topics.items()],
-            "jurisdictions": [{"target": t, "jurisdiction": v, **_plain(e)} for (t, v), e in self.jurisdictions.items()],
-            "asymmetry": [_plain(a) for a in self.asymmetry],
-            "language_gaps": [{"target": t, **_plain(r)} for t, r in self.language_gaps],
-            "host_gaps": [{"model": m, **_plain(r)} for m, r in self.host_gaps],
-            "fact_coverage": [{"target": t, "lang": lang, **_plain(e)} for t, lang, e in self.fact_coverage],
-            "agreement": _plain(self.agreement) if self.agreement else None,
+            "summary": [to_plain(r) for r in self.counts],
+            "overall": {t: to_plain(e) for t, e in self.overall.items()},
+            "topics": [{"target": t, "topic": v, **to_plain(e)} for (t, v), e in self.topics.items()],
+            "jurisdictions": [{"target": t, "jurisdiction": v, **to_plain(e)} for (t, v), e in self.jurisdictions.items()],
+            "asymmetry": [to_plain(a) for a in self.asymmetry],
+            "language_gaps": [{"target": t, **to_plain(r)} for t, r in self.language_gaps],
+            "host_gaps": [{"model": m, **to_plain(r)} for m, r in self.host_gaps],
+            "fact_coverage": [{"target": t, "lang": lang, **to_plain(e)} for t, lang, e in self.fact_coverage],
+            "agreement": to_plain(self.agreement) if self.agreement else None,
         }
 
 
-def _plain(obj: Any) -> Any:
+def to_plain(obj: Any) -> Any:
     """Dataclasses to JSON-ready data: tuples to lists, NaN and infinities to None."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+        return {f.name: to_plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): to_plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [to_plain(v) for v in obj]
     if isinstance(obj, (float, np.floating)):
         value = float(obj)
         return None if math.isnan(value) or math.isinf(value) else value

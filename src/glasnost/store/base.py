@@ -112,6 +112,24 @@ class Store(ABC):
     def conflicts(self, root: str | None = None) -> list[dict[str, Any]]:
         raise _no_provenance(self)
 
+    # ---- white-box likelihood scores (glasnost.knows): keyed like responses, an error may be replaced -----
+    # Defaults let a backend without these tables still serve runs; white-box probes need a store with them.
+    def add_score_items(self, run_id: str, keys: Iterable[str]) -> None:
+        """Record which score keys belong to a run (its plan), in plan order."""
+        raise _no_scores(self)
+
+    def stored_score_status(self, keys: Iterable[str]) -> dict[str, str]:
+        """key -> status (ok | error) for the score keys that are stored."""
+        raise _no_scores(self)
+
+    def put_scores(self, rows: list[dict[str, Any]]) -> int:
+        """Rows of (key, concept_id, lang, target_id, method, status, data: dict), in one transaction."""
+        raise _no_scores(self)
+
+    def iter_scores(self, run_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The ``data`` of a run's scores in plan order (every score when run_id is None)."""
+        return iter(())
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -126,3 +144,9 @@ def _no_provenance(store: Store) -> Exception:
     from glasnost.errors import StoreError
 
     return StoreError(f"{type(store).__name__} does not keep bundle provenance; import into an SQLite store (--db)")
+
+
+def _no_scores(store: Store) -> Exception:
+    from glasnost.errors import StoreError
+
+    return StoreError(f"{type(store).__name__} does not keep likelihood scores; use an SQLite store (--db)")

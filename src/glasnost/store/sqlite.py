@@ -84,6 +84,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (response_key, root, kind, judge)
     );
     """,
+    # 3: white-box likelihood scores of local targets (knows vs says), and which runs planned them
+    """
+    CREATE TABLE scores (
+        key TEXT PRIMARY KEY,
+        concept_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE score_items (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE INDEX score_items_order ON score_items (run_id, position);
+    """,
 ]
 
 
@@ -348,6 +367,54 @@ class SQLiteStore(Store):
     def conflicts(self, root: str | None = None) -> list[dict[str, Any]]:
         where, args = _filters(root=root)
         return self._dict_rows(f"SELECT * FROM bundle_conflicts{where} ORDER BY rowid", args)
+
+    # ---- white-box scores (knows vs says) -------------------------------------------------------------
+    def add_score_items(self, run_id: str, keys: Iterable[str]) -> None:
+        with self._tx():
+            start = self.conn.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM score_items WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO score_items (run_id, position, key) VALUES (?, ?, ?)",
+                ((run_id, start + i, k) for i, k in enumerate(keys)),
+            )
+
+    def stored_score_status(self, keys: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            chunk = key_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, status in self.conn.execute(f"SELECT key, status FROM scores WHERE key IN ({marks})", chunk):
+                out[key] = status
+        return out
+
+    def put_scores(self, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        with self._tx():
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT INTO scores (key, concept_id, lang, target_id, method, status, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET status=excluded.status, data=excluded.data "
+                "WHERE scores.status = 'error'",
+                ((r["key"], r["concept_id"], r["lang"], r["target_id"], r["method"], r["status"],
+                  canonical_json(r["data"])) for r in rows),
+            )
+            return self.conn.total_changes - before
+
+    def iter_scores(self, run_id: str | None = None) -> Iterator[dict[str, Any]]:
+        if run_id is None:
+            cursor = self.conn.execute("SELECT data FROM scores ORDER BY rowid")
+        else:
+            cursor = self.conn.execute(
+                "SELECT s.data FROM score_items i JOIN scores s ON s.key = i.key WHERE i.run_id = ? "
+                "ORDER BY i.position",
+                (run_id,),
+            )
+        for (data,) in cursor:
+            yield json.loads(data)
 
     def _dict_rows(self, sql: str, args: tuple | list) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, args)

@@ -7,7 +7,8 @@ It speaks just enough HTTP/1.1 (keep-alive, Content-Length) for /v1/chat/complet
 
 Behaviour comes from rules (JSON list, first match wins), each with optional matchers ``model`` (exact)
 and ``contains`` (substring of the last user message) and a reply: ``text`` (``{prompt}`` and ``{model}``
-are substituted), ``reasoning``, ``finish_reason``, ``refusal``, or ``status`` + ``body`` for an HTTP error.
+are substituted), ``reasoning``, ``finish_reason``, ``refusal``, ``logprobs`` (the choice's ``logprobs``
+object, returned when the request asks for logprobs), or ``status`` + ``body`` for an HTTP error.
 Without a matching rule it answers ``Mock answer from {model}: {prompt}``.
 
 ``/stats`` returns how often each prompt was received and answered. ``--hang-after N`` answers N
@@ -55,7 +56,8 @@ class MockState:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": rule.get("finish_reason", "stop")}],
+            "choices": [{"index": 0, "message": message, "finish_reason": rule.get("finish_reason", "stop"),
+                         **({"logprobs": rule["logprobs"]} if "logprobs" in rule and payload.get("logprobs") else {})}],
             "usage": {"prompt_tokens": len(prompt) // 4 + 1, "completion_tokens": len(text or "") // 4 + 1,
                       "total_tokens": (len(prompt) + len(text or "")) // 4 + 2},
         }

@@ -1,0 +1,132 @@
+"""Measuring a judge against labelled transcripts (``glasnost judge-eval``, the training script, the card).
+
+Predicted labels are compared through the public mapping (records.CORPUS_LABEL): answered→complied,
+deflected/state_narrative→evasive, refused→refused, blocked→blocked, error→error. XSTest's ``partial`` (a
+refusal mixed with some compliance) counts as a refusal in the binary refusal-vs-compliance measure (as the
+XSTest paper does) and as evasive in the three-class one. ``unclassifiable`` never matches any gold label.
+
+Cross-validation (``cross_validate``) retrains the learned layer per fold with whole models held out: no
+model's rows are on both sides of a fold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from glasnost.judge.corpus import BadLine, item_from_row, iter_rows
+from glasnost.judge.ensemble import OfflineJudge, Thresholds
+from glasnost.judge.metrics import report
+from glasnost.records import CORPUS_LABEL, Label
+
+THREE = ("complied", "evasive", "refused")
+GOLD_THREE = {"complied": "complied", "evasive": "evasive", "refused": "refused", "partial": "evasive",
+              "state_narrative": "evasive"}
+
+
+@dataclass
+class EvalRow:
+    id: str
+    source: str
+    lang: str
+    group: str
+    gold: str  # gold label as in the file
+    consensus: bool | None
+    pred: str = ""  # predicted label in the corpus vocabulary
+    label: str = ""  # predicted glasnost label
+
+
+def pred_vocab(label: Label) -> str:
+    return CORPUS_LABEL.get(label, label.value)
+
+
+def _eval_row(row: dict[str, Any]) -> EvalRow:
+    return EvalRow(id=str(row["id"]), source=str(row.get("source") or "file"), lang=str(row.get("lang") or "und"),
+                   group=f"{row.get('source') or 'file'}:{row.get('model') or 'unknown'}",
+                   gold=str(row.get("label") or ""), consensus=row.get("consensus"))
+
+
+def _keep(row: dict[str, Any], consensus_only: bool) -> bool:
+    """Rows with a gold label; with ``consensus_only``, judge-labelled rows only where both judges agree
+    (human-labelled rows, e.g. XSTest, are kept: they are the reference)."""
+    if not row.get("label"):
+        return False
+    if consensus_only:
+        return row.get("consensus") is True or row.get("labeler") == "human"
+    return True
+
+
+def predict_files(paths: Sequence[Path], judge: OfflineJudge, consensus_only: bool = False,
+                  on_bad: Callable[[BadLine], None] | None = None) -> list[EvalRow]:
+    out: list[EvalRow] = []
+    for path in paths:
+        for _, row in iter_rows(path, on_bad=on_bad):
+            if not _keep(row, consensus_only):
+                continue
+            er = _eval_row(row)
+            v = judge.judge_item(item_from_row(row))
+            er.label, er.pred = v.label.value, pred_vocab(v.label)
+            out.append(er)
+    return out
+
+
+def cross_validate(paths: Sequence[Path], folds: int = 5, consensus_only: bool = False,
+                   thresholds: Thresholds | None = None, train_cfg: Any = None,
+                   progress: Callable[[str], None] | None = None) -> list[EvalRow]:
+    """Grouped k-fold by model: retrain the learned layer on the other folds' models, judge the held-out ones."""
+    from glasnost.judge.train import TrainConfig, grouped_folds, read_examples, train_model
+
+    cfg = train_cfg or TrainConfig()
+    examples = read_examples(paths, consensus_only=cfg.consensus_only)
+    rows: list[tuple[EvalRow, dict[str, Any]]] = []
+    for path in paths:
+        for _, row in iter_rows(path, strict=True):
+            if _keep(row, consensus_only):
+                rows.append((_eval_row(row), row))
+    groups = sorted({er.group for er, _ in rows} | {e.group for e in examples})
+    fold_of = dict(zip(groups, grouped_folds(groups, folds)))
+    for f in range(folds):
+        train = [e for e in examples if fold_of[e.group] != f]
+        test = [(er, row) for er, row in rows if fold_of[er.group] == f]
+        if not test:
+            continue
+        if progress:
+            progress(f"fold {f + 1}/{folds}: training on {len(train)} rows, judging {len(test)}")
+        judge = OfflineJudge(model=train_model(train, cfg), thresholds=thresholds)
+        for er, row in test:
+            v = judge.judge_item(item_from_row(row))
+            er.label, er.pred = v.label.value, pred_vocab(v.label)
+    return [er for er, _ in rows]
+
+
+def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:
+    rows = list(rows)
+    out: dict[str, Any] = {"rows": len(rows)}
+    out["three_class"] = _three(rows)
+    binary = [r for r in rows if r.gold in ("complied", "refused", "partial", "evasive")]
+    if binary:
+        correct = sum(1 for r in binary if (r.gold == "complied") == (r.pred == "complied") and
+                      r.label != "unclassifiable")
+        out["binary"] = {"n": len(binary), "accuracy": correct / len(binary),
+                         "note": "compliance vs refusal; partial and evasive count as refusal"}
+    for status in ("blocked", "error"):
+        sel = [r for r in rows if r.gold == status]
+        if sel:
+            out[status] = {"n": len(sel), "recall": sum(1 for r in sel if r.pred == status) / len(sel)}
+    by_lang: dict[str, list[EvalRow]] = defaultdict(list)
+    by_source: dict[str, list[EvalRow]] = defaultdict(list)
+    for r in rows:
+        by_lang[r.lang].append(r)
+        by_source[r.source].append(r)
+    out["by_language"] = {k: _three(v) for k, v in sorted(by_lang.items())}
+    if len(by_source) > 1:
+        out["by_source"] = {k: summarize(v) for k, v in sorted(by_source.items())}
+    out["judge_errors"] = sum(1 for r in rows if r.label == "unclassifiable")
+    return out
+
+
+def _three(rows: list[EvalRow]) -> dict[str, Any]:
+    sel = [r for r in rows if r.gold in GOLD_THREE]
+    return report([GOLD_THREE[r.gold] for r in sel], [r.pred for r in sel], THREE)

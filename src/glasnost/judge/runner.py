@@ -1,0 +1,119 @@
+"""Judging a stored run: read its responses, look up concepts in the run's own bank snapshot, write verdicts.
+
+Re-judging never calls the audited models: only the store and (for LLM judges) the judge's own target.
+Verdicts are keyed by (response key, judge id); a response that already has an ok verdict by this judge id
+is skipped (the verdicts table is the cache of LLM calls). A judge_error verdict is retried: an error is
+not a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any, Callable
+
+from glasnost.judge.item import Item
+from glasnost.records import Concept, Response, Verdict
+from glasnost.store.base import Store
+
+BATCH = 256
+Progress = Callable[[int, int], None]
+
+
+def run_concepts(store: Store, run_id: str) -> tuple[str, dict[str, Concept]]:
+    """(full run id, concepts by id) from the bank snapshot the run recorded."""
+    manifest = store.get_run(run_id)
+    snapshot = store.get_bank_snapshot(manifest.bank.fingerprint) or {}
+    concepts = {}
+    for raw in snapshot.get("concepts", []):
+        c = Concept.model_validate(raw)
+        concepts[c.id] = c
+    return manifest.run_id, concepts
+
+
+def _items(responses: list[Response], concepts: dict[str, Concept]) -> list[Item]:
+    return [Item.from_response(r, concepts.get(r.concept_id)) for r in responses]
+
+
+async def _judge_pending(store: Store, run_id: str, judge: Any, concepts: dict[str, Concept],
+                         progress: Progress | None, total: int) -> tuple[int, int]:
+    done_keys = {v.response_key for v in store.iter_verdicts(run_id, judge.id) if v.status == "ok"}
+    judged = skipped = 0
+    batch: list[Response] = []
+
+    async def flush() -> None:
+        nonlocal judged
+        if not batch:
+            return
+        verdicts = await judge.judge_many(_items(batch, concepts))
+        store.put_verdicts(list(verdicts))
+        judged += len(batch)
+        batch.clear()
+        if progress:
+            progress(judged + skipped, total)
+
+    for response in store.iter_responses(run_id):
+        if response.key in done_keys:
+            skipped += 1
+            continue
+        batch.append(response)
+        if len(batch) >= BATCH:
+            await flush()
+    await flush()
+    if progress:
+        progress(judged + skipped, total)
+    return judged, skipped
+
+
+async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress: Progress | None = None,
+                     judge: Any = None) -> dict[str, Any]:
+    from glasnost.judge import get_judge
+    from glasnost.judge.panel import PanelJudge, agreement
+
+    run_id, concepts = run_concepts(store, run_id)
+    judge = judge if judge is not None else get_judge(spec)
+    total = sum(1 for _ in store.iter_responses(run_id))
+    result: dict[str, Any] = {"run_id": run_id, "judge": judge.id, "responses": total}
+    try:
+        if isinstance(judge, PanelJudge):
+            for member in judge.members:
+                await _judge_pending(store, run_id, member, concepts, progress, total)
+            by_member = [{v.response_key: v for v in store.iter_verdicts(run_id, m.id)} for m in judge.members]
+            verdicts: list[Verdict] = []
+            pairs_a, pairs_b = [], []
+            for response in store.iter_responses(run_id):
+                a, b = (m.get(response.key) for m in by_member)
+                pairs_a.append(a)
+                pairs_b.append(b)
+                verdicts.append(judge.combine(Item.from_response(response, concepts.get(response.concept_id)), [a, b]))
+                if len(verdicts) >= BATCH:
+                    store.put_verdicts(verdicts)
+                    verdicts = []
+            store.put_verdicts(verdicts)
+            result["agreement"] = agreement(pairs_a, pairs_b)
+            result["members"] = [m.id for m in judge.members]
+            result["judged"], result["skipped"] = total, 0
+        else:
+            result["judged"], result["skipped"] = await _judge_pending(store, run_id, judge, concepts, progress, total)
+    finally:
+        closer = getattr(judge, "aclose", None)
+        if closer is not None:
+            await closer()
+    labels: Counter[str] = Counter()
+    errors = 0
+    for v in store.iter_verdicts(run_id, judge.id):
+        if v.status == "judge_error":
+            errors += 1
+        else:
+            labels[v.label.value] += 1
+    result["labels"] = dict(labels)
+    result["judge_errors"] = errors
+    return result
+
+
+def judge_run(store: Store, run_id: str, spec: str = "default", progress: Progress | None = None,
+              judge: Any = None) -> dict[str, Any]:
+    """Judge a run's responses and write verdicts; returns counts by label (and agreement for a panel).
+
+    Synchronous wrapper around ``ajudge_run`` (use that one from inside an event loop)."""
+    return asyncio.run(ajudge_run(store, run_id, spec, progress, judge))
