@@ -28,7 +28,7 @@ class FeatureConfig:
     bits: int = 18
     ngrams: tuple[int, ...] = (1, 2, 3, 4)
     head: int = 300  # characters of the opening namespace
-    body: int = 2000  # characters of the body namespace
+    body: int = 1000  # characters of the body namespace
     tail: int = 300  # characters of the closing namespace
     version: str = "1"
 

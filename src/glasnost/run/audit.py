@@ -73,7 +73,7 @@ def prepare(
     scores, notes = plan_scores(bank, targets, languages, selection, system_prompt, limit)
     if not probes and not scores:
         if notes:
-            raise ConfigError(notes[0])
+            raise ConfigError(f"nothing to run: {notes[0]}")
         raise ConfigError(f"bank {bank.name!r} has no probes for languages {languages} and kinds {kinds}")
     items = plan_items(probes, targets, generation, system_prompt, samples,
                        render=probe_renderer(bank.by_id, generation.seed))

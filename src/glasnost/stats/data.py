@@ -42,8 +42,12 @@ class ConceptInfo:
 
     @property
     def sensitive(self) -> bool:
-        """Controls (and concepts marked not sensitive) measure over-caution, not censorship."""
-        return self.kind != "control" and self.sensitivity != "none"
+        """Whether the concept's answers enter censorship rates.
+
+        Controls (and concepts marked not sensitive) measure over-caution, not censorship. Multiple-choice
+        checks measure what a model *knows*; their non-answers are counted in knows-vs-says instead, and a
+        bare letter is not an open answer that a censorship rate should weigh."""
+        return self.kind not in ("control", "mcq") and self.sensitivity != "none"
 
 
 @dataclass(slots=True)

@@ -9,6 +9,9 @@ Behaviour comes from rules (JSON list, first match wins), each with optional mat
 and ``contains`` (substring of the last user message) and a reply: ``text`` (``{prompt}`` and ``{model}``
 are substituted), ``reasoning``, ``finish_reason``, ``refusal``, ``logprobs`` (the choice's ``logprobs``
 object, returned when the request asks for logprobs), or ``status`` + ``body`` for an HTTP error.
+``echo_headers: true`` copies the request's headers (a dict) into the reply: into ``error.message`` of an
+HTTP error body, and into ``{headers}`` in ``text`` (a careless proxy that echoes the ``Authorization``
+header back, for the tests that make sure no key is ever kept).
 Without a matching rule it answers ``Mock answer from {model}: {prompt}``.
 
 ``/stats`` returns how often each prompt was received and answered. ``--hang-after N`` answers N
@@ -37,15 +40,20 @@ class MockState:
         self.answered: Counter[str] = Counter()
         self.total_answered = 0
 
-    def reply(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def reply(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         model = str(payload.get("model", ""))
         messages = payload.get("messages") or []
         prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
         rule = next((r for r in self.rules if _matches(r, model, prompt)), {})
+        echoed = json.dumps(headers or {}) if rule.get("echo_headers") else ""
         if "status" in rule:
-            return int(rule["status"]), rule.get("body") or {"error": {"message": "mock error"}}
+            body = rule.get("body") or {"error": {"message": "mock error"}}
+            if echoed:
+                body = {**body, "error": {"message": f"bad request, you sent {echoed}", "headers": headers}}
+            return int(rule["status"]), body
         text = rule.get("text", "Mock answer from {model}: {prompt}")
-        text = text.replace("{prompt}", prompt).replace("{model}", model) if text is not None else None
+        if text is not None:
+            text = text.replace("{prompt}", prompt).replace("{model}", model).replace("{headers}", echoed)
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if "reasoning" in rule:
             message["reasoning_content"] = rule["reasoning"]
@@ -90,7 +98,7 @@ async def handle(state: MockState, reader: asyncio.StreamReader, writer: asyncio
                     headers[k.strip().lower()] = v.strip()
             length = int(headers.get("content-length", "0") or 0)
             body = await reader.readexactly(length) if length else b""
-            status, payload = await route(state, method, path, body)
+            status, payload = await route(state, method, path, body, headers)
             data = json.dumps(payload).encode()
             writer.write(
                 f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\nContent-Type: application/json\r\n"
@@ -105,7 +113,8 @@ async def handle(state: MockState, reader: asyncio.StreamReader, writer: asyncio
         writer.close()
 
 
-async def route(state: MockState, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+async def route(state: MockState, method: str, path: str, body: bytes,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     path = path.split("?", 1)[0].rstrip("/")
     if method == "GET" and path.endswith("/models"):
         return 200, {"object": "list", "data": [{"id": "mock", "object": "model"}]}
@@ -135,7 +144,7 @@ async def route(state: MockState, method: str, path: str, body: bytes) -> tuple[
             await asyncio.Event().wait()  # hold the request open until the client goes away
         if state.latency:
             await asyncio.sleep(state.latency)
-        status, reply = state.reply(payload)
+        status, reply = state.reply(payload, headers)
         state.answered[prompt] += 1
         state.total_answered += 1
         return status, reply
