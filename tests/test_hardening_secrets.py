@@ -192,3 +192,70 @@ def test_repr_and_errors_of_a_target_hold_no_key(sentinel):
     assert sentinel not in str(info.value) and "[redacted]" in str(info.value)
     assert sentinel not in repr(target) and sentinel not in repr(target.spec)
     assert os.environ.get("K") is None
+
+
+def _target_answering(body: bytes, status: int, key: str):
+    import httpx
+
+    from glasnost.records import TransportConfig
+    from glasnost.targets.openai_compat import OpenAICompatTarget
+    from glasnost.targets.spec import parse_target
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    return OpenAICompatTarget(parse_target("openai-compat:http://h.example/v1#m?key_env=K"),
+                              TransportConfig(max_retries=0), http_transport=httpx.MockTransport(handler),
+                              environ={"K": key}, sleep=_no_sleep)
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.mark.parametrize("status", [200, 400, 451])
+def test_a_key_echoed_in_json_escapes_is_still_scrubbed(status):
+    """A server may echo the key JSON-escaped (PHP writes ``\\/``, others ``\\u00XX``): the parsed text would
+    hold the key although the raw bytes do not. Text, error and raw body must all come out clean."""
+    import asyncio
+
+    from glasnost.records import GenerationConfig
+    from glasnost.targets.base import ChatMessage, ChatRequest
+
+    key = "sk-abc/def+ghi/" + secrets.token_hex(8)
+    escaped = key.replace("/", "\\/").replace("sk-", "\\u0073k-")
+    if status == 200:
+        body = ('{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",'
+                f'"content":"Your key is {escaped}.","reasoning_content":"{escaped}"}}}}]}}')
+    else:
+        body = f'{{"error":{{"message":"bad key Bearer {escaped} (content policy)"}}}}'
+    target = _target_answering(body.encode(), status, key)
+    request = ChatRequest(messages=[ChatMessage(role="user", content="hi")], generation=GenerationConfig())
+
+    async def go():
+        try:
+            return await target.generate(request)
+        finally:
+            await target.aclose()
+
+    completion = asyncio.run(go())
+    dumped = completion.model_dump_json()
+    assert key not in dumped and key not in json.dumps(json.loads(dumped), ensure_ascii=False)
+    if completion.raw:
+        assert key not in json.dumps(json.loads(completion.raw), ensure_ascii=False)
+    assert "[redacted]" in (completion.text or "") + (completion.error or "") + (completion.raw or "")
+
+
+def test_spec_errors_do_not_echo_a_key():
+    from glasnost.errors import ConfigError
+    from glasnost.targets.spec import parse_target, parse_targets
+
+    for text in ("openai:gpt-4o?api_key=sk-SECRET123", "openai-compat:http://u:sk-SECRET123@h:1/v1",
+                 "openai-compat:http://h:1/v1?token=sk-SECRET123#m", "deepseek:m?key_env=X&password=sk-SECRET123"):
+        with pytest.raises(ConfigError) as info:
+            parse_targets([text])
+        assert "sk-SECRET123" not in str(info.value), str(info.value)
+        assert "\n" not in str(info.value)
+    # an ordinary spec still parses, options intact
+    spec = parse_target("openai-compat:http://127.0.0.1:8000/v1#m?key_env=MY_KEY&name=box")
+    assert (spec.api_key_env, spec.name, spec.base_url) == ("MY_KEY", "box", "http://127.0.0.1:8000/v1")

@@ -135,7 +135,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise BundleError(f"folder {folder} does not exist; create it or pass another --out")
-    fd, tmp = tempfile.mkstemp(prefix=".glasnost-", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".glasnost-", suffix=".tmp", dir=folder)
+    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
+        raise BundleError(f"cannot write {path} ({exc.strerror}); pass another --out") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

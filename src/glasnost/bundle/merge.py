@@ -137,8 +137,8 @@ def merge(bundles: list[VerifiedBundle]) -> Leaderboard:
             names[target_key(r.target)].add(r.target_id)
             v = verdicts.get(r.key)
             if v is not None:
-                judged[(r.key, v.judge)].append((fp, bucket(v)))
-                labels.setdefault((fp, r.key), bucket(v))
+                judged[(r.key, v.judge)].append((fp, bucket(v, r)))
+                labels.setdefault((fp, r.key), bucket(v, r))
 
     conflicts: list[Conflict] = []
     content_conflicted: set[str] = set()

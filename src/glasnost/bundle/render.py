@@ -89,11 +89,20 @@ def _rows(board: Leaderboard) -> list[dict[str, Any]]:
     return out
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|<>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|<>~])")
+# Invisible or reordering characters (C0/C1 controls, bidi overrides and isolates, zero-width characters)
+# are shown as visible markers, as in the report (glasnost.report.fmt): a name from someone else's bundle
+# cannot reorder or hide what the reader sees.
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e"
+                        "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def visible(text: object) -> str:
+    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", str(text))
 
 
 def md(text: object) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return visible(_MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())))
 
 
 def headline(board: Leaderboard) -> str:
@@ -189,7 +198,8 @@ A response counts once; where its auditors disagree without a majority it is <em
 
 
 def render_html(board: Leaderboard) -> str:
-    env = Environment(autoescape=True, keep_trailing_newline=True)
+    env = Environment(autoescape=True, keep_trailing_newline=True,
+                      finalize=lambda v: visible(v) if isinstance(v, str) else v)
     return env.from_string(_HTML).render(
         rows=_rows(board),
         auditors=sorted(board.auditors.values(), key=lambda a: (a.name, a.fingerprint)),

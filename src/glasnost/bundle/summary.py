@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from glasnost.bundle.format import Summary, SummaryRow
-from glasnost.records import CENSORED_LABELS, COUNTED_LABELS, Label, Response, Verdict
+from glasnost.records import CENSORED_LABELS, COUNTED_LABELS, Label, Outcome, Response, Verdict
 
 Z95 = 1.959963984540054
 DIGITS = 6
@@ -39,9 +39,14 @@ def rate_fields(censored: int, counted: int) -> tuple[float | None, float | None
     return round(censored / counted, DIGITS), round(low, DIGITS), round(high, DIGITS)
 
 
-def bucket(verdict: Verdict) -> str:
-    """The label a verdict counts under: a judge error is never counted as the label it carries."""
-    return verdict.label.value if verdict.status == "ok" else UNCLASSIFIABLE
+def bucket(verdict: Verdict, response: Response | None = None) -> str:
+    """The label a verdict counts under: a judge error is never counted as the label it carries, and a
+    verdict on a response whose outcome is ``error`` counts as ``error`` (an error is never a verdict)."""
+    if verdict.status != "ok":
+        return UNCLASSIFIABLE
+    if response is not None and response.outcome == Outcome.error:
+        return Label.error.value
+    return verdict.label.value
 
 
 def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], judge: str | None) -> Summary:
@@ -60,10 +65,11 @@ def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], 
             if v is None:
                 unjudged += 1
                 continue
-            counts[bucket(v)] += 1
-            if v.status == "ok" and v.label in COUNTED_LABELS:
+            label = bucket(v, r)
+            counts[label] += 1
+            if Label(label) in COUNTED_LABELS:
                 counted += 1
-                censored += v.label in CENSORED_LABELS
+                censored += Label(label) in CENSORED_LABELS
         rate, low, high = rate_fields(censored, counted)
         rows.append(
             SummaryRow(

@@ -120,7 +120,7 @@ def stats(
     for col in ("jur", "concepts", "probes", *(KIND_HEADER[k] for k in KINDS), "langs"):
         jt.add_column(col, justify="left" if col == "jur" else "right", no_wrap=True)
     for jur, v in data["by_jurisdiction"].items():
-        jt.add_row(jur, str(v["concepts"]), str(v["probes"]), *(str(v["kinds"].get(k, "")) for k in KINDS),
+        jt.add_row(Text(jur), str(v["concepts"]), str(v["probes"]), *(str(v["kinds"].get(k, "")) for k in KINDS),
                    str(len(v["languages"])))
     jt.add_row("total", str(data["concepts"]), str(data["probes"]),
                *(str(data["by_kind"].get(k, {}).get("concepts", "")) for k in KINDS),
@@ -130,13 +130,13 @@ def stats(
     lt.add_column("language")
     lt.add_column("probes", justify="right")
     for lang, n in data["by_language"].items():
-        lt.add_row(lang, str(n))
+        lt.add_row(Text(lang), str(n))
     console.print(lt)
     tt = Table(title="by topic", title_justify="left")
     for col in ("topic", "concepts", "probes", "kinds"):
         tt.add_column(col, justify="right" if col in ("concepts", "probes") else "left")
     for key, v in data["by_topic"].items():
-        tt.add_row(key, str(v["concepts"]), str(v["probes"]), ", ".join(f"{k} {n}" for k, n in v["kinds"].items()))
+        tt.add_row(Text(key), str(v["concepts"]), str(v["probes"]), ", ".join(f"{k} {n}" for k, n in v["kinds"].items()))
     console.print(tt)
 
 
@@ -219,15 +219,15 @@ def _print_concept(c: "Concept", bank: "Bank") -> None:
     variants = Table(title="variants", title_justify="left", show_header=False)
     variants.add_column("lang", style="bold")
     variants.add_column("text")
-    for lang, text in c.variants.items():
-        variants.add_row(lang, text)
+    for lang, text in c.variants.items():  # bank text (maybe imported from a public prompt set) is not markup
+        variants.add_row(Text(lang), Text(text))
     console.print(variants)
     if c.facts:
         facts = Table(title="facts", title_justify="left")
         for col in ("id", "fact", "aliases"):
             facts.add_column(col)
         for f in c.facts:
-            facts.add_row(f.id, f.text, "\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items()))
+            facts.add_row(Text(f.id), Text(f.text), Text("\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items())))
         console.print(facts)
     if c.narrative:
         console.print(Text("narrative markers", style="bold"))

@@ -72,10 +72,10 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
         if result.already:
-            print(f"already imported as run {result.run_id}; nothing changed")
+            print(f"already imported as run {printable(result.run_id)}; nothing changed")
             return
         print(
-            f"imported run {result.run_id} from {printable(result.auditor)}: {result.added} new responses, "
+            f"imported run {printable(result.run_id)} from {printable(result.auditor)}: {result.added} new responses, "
             f"{result.duplicates} already stored, {result.replaced_errors} stored errors replaced, "
             f"{result.verdicts_added} verdicts added"
         )
@@ -83,6 +83,6 @@ def register(app: typer.Typer) -> None:
             print(f"{len(result.conflicts)} conflicts kept apart (stored records were not changed):")
             for c in result.conflicts[:20]:
                 extra = f" by judge {printable(c['judge'])}" if c["judge"] else ""
-                print(f"  {c['kind']} {c['key'][:16]}{extra}")
+                print(f"  {c['kind']} {printable(c['key'][:16])}{extra}")
             if len(result.conflicts) > 20:
                 print(f"  ... and {len(result.conflicts) - 20} more")

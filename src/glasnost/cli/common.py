@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,3 +43,19 @@ def split_csv(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
+
+
+_C1 = re.compile("[\u0080-\u009f\u2028\u2029]")
+
+
+def safe(value: object) -> str:
+    """Untrusted text (target names, run ids, provider messages) for the terminal: escape sequences, other
+    control characters and bidi overrides are shown as visible ``⟨U+001B⟩`` markers instead of acting."""
+    from glasnost.report.fmt import show_controls
+
+    return _C1.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", show_controls(str(value)))
+
+
+def text(value: object) -> Text:
+    """``safe`` text as a rich Text, so that ``[link=...]`` or ``[bold]`` in it is never read as markup."""
+    return Text(safe(value))

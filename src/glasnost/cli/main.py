@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sqlite3
 import sys
 
 import typer
@@ -59,20 +60,32 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
         rc = app(args=argv, standalone_mode=False)
     except GlasnostError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from glasnost.cli.common import safe
+
+        # One line, whatever a provider's message (quoted in it) holds: no newlines, no escape sequences.
+        print(f"error: {safe(' '.join(str(exc).split()))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: finished responses are stored; run the same command again to resume", file=sys.stderr)
         return 130
     except typer.Exit as exc:
         return exc.exit_code or 0
+    except OSError as exc:  # a file problem no command foresaw: still one line, never a traceback
+        from glasnost.cli.common import safe
+
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {safe(where)}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # the store failed under us (disk full, file removed): committed work stays
+        print(f"error: the store failed ({exc}); what was committed is kept; run the same command again",
+              file=sys.stderr)
+        return 1
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 1
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # typer >= 0.16 raises its own vendored copy of click's exceptions, older versions click's: by name.
+        if any(cls.__name__ == "ClickException" for cls in type(exc).__mro__):
             exc.show()
             return exc.exit_code
         raise

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from glasnost.cli.common import console, db_option, err_console, open_store, opt, split_csv
+from glasnost.cli.common import console, db_option, err_console, open_store, opt, split_csv, text
 
 DEFAULT_TARGET = "local:Qwen/Qwen2.5-0.5B-Instruct"
 DEFAULT_LANGS = "en,zh-Hans"
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         store = open_store(db, create=True)
         try:
             for note in plan.notes:
-                err_console.print(f"note: {note}")
+                err_console.print(text(f"note: {note}"))
             if dry_run:
                 d = plan_dry_run(store, plan)
                 console.print(
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                 from glasnost.report import write_report
 
                 path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))
-                console.print(f"report: {path}")
+                console.print(text(f"report: {path}"))
         finally:
             store.close()
 

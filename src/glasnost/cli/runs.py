@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from glasnost.cli.common import console, db_option, open_store, opt
+from glasnost.cli.common import console, db_option, open_store, opt, safe, text
 
 
 def register(app: typer.Typer) -> None:
@@ -46,9 +46,10 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         table = Table("id", "status", "started (UTC)", "bank", "targets", "langs", "stored/items", "judges")
-        for r in rows:
+        for r in rows:  # ids, names and languages may come from someone else's bundle: text, never markup
             table.add_row(
-                r["id"], r["status"], r["started_at"][:19], r["bank"], "\n".join(r["targets"]),
-                ",".join(r["languages"]), f"{r['stored']}/{r['items']}", ", ".join(r["judges"]) or "-",
+                text(r["id"]), r["status"], r["started_at"][:19], text(r["bank"]),
+                text("\n".join(safe(t) for t in r["targets"])), text(",".join(r["languages"])),
+                f"{r['stored']}/{r['items']}", text(", ".join(r["judges"]) or "-"),
             )
         console.print(table if rows else "no runs yet; start one with `glasnost run`")

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from glasnost.cli.common import console, db_option, open_store, opt
+from glasnost.cli.common import console, db_option, open_store, opt, text
 
 
 def register(app: typer.Typer) -> None:
@@ -38,19 +38,20 @@ def register(app: typer.Typer) -> None:
                 counts[(r.target_id, r.lang, shown)] += 1
         finally:
             store.close()
-        console.print(f"run {m.run_id} [{m.status}] {m.started_at:%Y-%m-%d %H:%M} UTC"
-                      f" → {m.ended_at:%H:%M} UTC" if m.ended_at else f"run {m.run_id} [{m.status}]")
-        console.print(f"bank {m.bank.name}@{m.bank.version} fingerprint {m.bank.fingerprint}")
-        console.print(f"generation {m.generation.model_dump(exclude={'schema_version'})}")
+        # Every line goes out as Text: run ids, names, revisions and provider messages are not markup.
+        console.print(text(f"run {m.run_id} [{m.status}] {m.started_at:%Y-%m-%d %H:%M} UTC"
+                           f" → {m.ended_at:%H:%M} UTC" if m.ended_at else f"run {m.run_id} [{m.status}]"))
+        console.print(text(f"bank {m.bank.name}@{m.bank.version} fingerprint {m.bank.fingerprint}"))
+        console.print(text(f"generation {m.generation.model_dump(exclude={'schema_version'})}"))
         if m.system_prompt_sha:
             console.print(f"system prompt sha256 {m.system_prompt_sha}")
         for rt in m.runtimes:
             extra = f" chat-template {rt.chat_template_sha[:12]}" if rt.chat_template_sha else ""
-            console.print(f"target {rt.target_id} revision {rt.revision or '?'}{extra}")
+            console.print(text(f"target {rt.target_id} revision {rt.revision or '?'}{extra}"))
         if m.message:
-            console.print(f"note: {m.message}")
+            console.print(text(f"note: {m.message}"))
         table = Table("target", "lang", "label (or outcome, unjudged)", "n")
         for (t, lang, label), n in sorted(counts.items()):
-            table.add_row(t, lang, label, str(n))
+            table.add_row(text(t), text(lang), label, str(n))
         console.print(table)
-        console.print(f"labels from judge {chosen}" if chosen else "not judged yet: run `glasnost judge RUN`")
+        console.print(text(f"labels from judge {chosen}") if chosen else "not judged yet: run `glasnost judge RUN`")

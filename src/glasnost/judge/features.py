@@ -9,18 +9,16 @@ live). Each namespace's n-grams are counted once (binary) and scaled to unit len
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from glasnost.judge.text import fold
 
-_DIGITS = str.maketrans("123456789", "000000000")
-_SPACE = re.compile(r"\s+")
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_PRIME = np.uint64(0x100000001B3)
+_MIX1 = np.uint32(0x85EBCA6B)
+_MIX2 = np.uint32(0xC2B2AE35)
+_PRIME = np.uint32(0x01000193)
+_SPACE1 = np.array([0x20], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class FeatureConfig:
     head: int = 300  # characters of the opening namespace
     body: int = 1000  # characters of the body namespace
     tail: int = 300  # characters of the closing namespace
-    version: str = "1"
+    version: str = "3"
 
     def to_dict(self) -> dict:
         return {"bits": self.bits, "ngrams": list(self.ngrams), "head": self.head, "body": self.body,
@@ -43,65 +41,112 @@ class FeatureConfig:
 
 
 def prepare(text: str) -> str:
-    """Fold, mask digits, collapse white space: the text the learned layer sees."""
-    return _SPACE.sub(" ", fold(text).text.translate(_DIGITS)).strip()
+    """The text the learned layer sees: folded (digits and white space are handled in ``featurize``)."""
+    return fold(text).text
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(31))
+    """murmur3's 32-bit finaliser: spreads the rolling hash over all bits before masking."""
+    h = h ^ (h >> np.uint32(16))
     h = h * _MIX1
-    h = h ^ (h >> np.uint64(29))
+    h = h ^ (h >> np.uint32(13))
     h = h * _MIX2
-    return h ^ (h >> np.uint64(32))
+    return h ^ (h >> np.uint32(16))
 
 
-def _ngram_hashes(cps: np.ndarray, ngrams: tuple[int, ...], salt: int) -> np.ndarray:
-    out = []
-    n_cp = cps.size
-    h = np.zeros(n_cp, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for n in range(1, max(ngrams) + 1):
-            if n > n_cp:
-                break
-            # rolling polynomial hash of the n characters starting at each position
-            h = h[: n_cp - n + 1] * _PRIME + cps[n - 1 :]
-            if n in ngrams:
-                out.append(_mix(h ^ np.uint64((salt * 16 + n) * 0x9E3779B97F4A7C15 % (1 << 64))))
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+_SALTS = {(seg, n): np.uint32(((seg * 16 + n) * 0x9E3779B1) & 0xFFFFFFFF) for seg in range(3) for n in range(1, 9)}
+
+
+def _salt(segment: int, n: int) -> np.uint32:
+    return _SALTS[(segment, n)]
 
 
 def _codepoints(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _normalise(cps: np.ndarray) -> np.ndarray:
+    """Digits -> 0 (numbers and dates should not identify a prompt set); white space runs -> one space."""
+    cps = cps.copy()
+    cps[(cps >= 0x31) & (cps <= 0x39)] = 0x30
+    space = (cps == 0x20) | ((cps >= 0x09) & (cps <= 0x0D))
+    cps[space] = 0x20
+    keep = ~(space & np.concatenate(([True], space[:-1])))  # drop a space after a space (and a leading one)
+    cps = cps[keep]
+    if cps.size and cps[-1] == 0x20:
+        cps = cps[:-1]
+    return cps
+
+
+def _rolling(window: np.ndarray, segments: list[tuple[int, int, int]], ngrams: tuple[int, ...],
+             out: list[np.ndarray], seg_of: list[int]) -> None:
+    """Append the salted hashes of every n-gram of each [a, b) segment of ``window``."""
+    length = window.size
+    h = np.zeros(length, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for g in range(1, max(ngrams) + 1):
+            if g > length:
+                break
+            h = h[: length - g + 1] * _PRIME + window[g - 1 :]
+            if g not in ngrams:
+                continue
+            for seg, a, b in segments:
+                if b - a >= g:
+                    out.append(h[a : b - g + 1] ^ _salt(seg, g))
+                    seg_of.append(seg)
 
 
 def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, values) of one prepared text; indices are unique, values scale each namespace to norm 1."""
-    mask = np.uint64((1 << cfg.bits) - 1)
-    parts = (
-        (0, " " + prepared[: cfg.head]),  # the leading space marks the start of the answer
-        (1, prepared[: cfg.body]),
-        (2, prepared[-cfg.tail :] + " " if len(prepared) > cfg.head else ""),
-    )
-    idx_list: list[np.ndarray] = []
-    val_list: list[np.ndarray] = []
-    for salt, segment in parts:
-        if not segment:
-            continue
-        hashes = np.unique(_ngram_hashes(_codepoints(segment), cfg.ngrams, salt) & mask)
-        if hashes.size == 0:
-            continue
-        idx_list.append(hashes.astype(np.int64))
-        val_list.append(np.full(hashes.size, 1.0 / np.sqrt(hashes.size), dtype=np.float32))
+    """(indices, values) of one folded text. An index may repeat (namespaces can collide, an n-gram can
+    recur): callers sum, so repeats count as term frequency. Each namespace is scaled by 1/sqrt(its n-grams).
+
+    Namespaces: 0 = a space + the first ``head`` characters, 1 = the first ``body`` characters, 2 = the last
+    ``tail`` characters + a space (1 and 2 only for texts longer than ``head``). Only the first 2*body and
+    the last 2*tail raw characters are read, so the cost does not grow with the answer."""
+    mask = np.uint32((1 << cfg.bits) - 1)
+    raw = _codepoints(prepared)
+    front = _normalise(raw[: 2 * cfg.body])
+    hashed: list[np.ndarray] = []
+    seg_of: list[int] = []
+    win1 = np.concatenate((_SPACE1, front[: cfg.body]))
+    segs1 = [(0, 0, min(cfg.head + 1, win1.size))]
+    long = front.size > cfg.head
+    if long:
+        segs1.append((1, 1, win1.size))
+    _rolling(win1, segs1, cfg.ngrams, hashed, seg_of)
+    if long:
+        back = _normalise(raw[-2 * cfg.tail :]) if raw.size > 2 * cfg.body else front
+        win2 = np.concatenate((back[-cfg.tail :], _SPACE1))
+        _rolling(win2, [(2, 0, win2.size)], cfg.ngrams, hashed, seg_of)
+    sizes = np.zeros(3, dtype=np.int64)
+    counts = [p.size for p in hashed]
+    for seg, c in zip(seg_of, counts):
+        sizes[seg] += c
+    idx = (_mix(np.concatenate(hashed)) & mask).astype(np.intp)
+    scale = (1.0 / np.sqrt(np.maximum(sizes, 1))).astype(np.float32)
+    val = np.repeat(scale[seg_of], counts)
     # A coarse length signal: refusals are short, essays long. Hashed like a token so it needs no dense column.
-    bucket = int(np.log2(len(prepared) + 1))
-    idx_list.append(np.array([int(_mix(np.array([0xA11CE + bucket], dtype=np.uint64))[0] & mask)], dtype=np.int64))
-    val_list.append(np.ones(1, dtype=np.float32))
-    idx = np.concatenate(idx_list)
-    val = np.concatenate(val_list)
-    # Namespaces can collide in the hash space; merge duplicates so each index appears once.
-    uniq, inv = np.unique(idx, return_inverse=True)
-    if uniq.size != idx.size:
-        merged = np.zeros(uniq.size, dtype=np.float32)
-        np.add.at(merged, inv, val)
-        return uniq, merged
-    return idx, val
+    bucket = int(np.log2((front.size if raw.size <= 2 * cfg.body else raw.size) + 1))
+    length_idx = int(_mix(np.array([0xA11CE + bucket], dtype=np.uint32))[0] & mask)
+    return np.append(idx, length_idx), np.append(val, np.float32(1.0))
+
+
+def ngram_names(prepared: str, cfg: FeatureConfig) -> list[tuple[int, str]]:
+    """(index, n-gram) pairs of one text, for naming the largest weights in the data card (slow, dev only)."""
+    mask = (1 << cfg.bits) - 1
+    front = _normalise(_codepoints(prepared)[: 2 * cfg.body])
+    text = " " + front.tobytes().decode("utf-32-le")
+    out = []
+    for seg, a, b in ((0, 0, min(cfg.head + 1, len(text))), (1, 1, len(text))):
+        for g in cfg.ngrams:
+            if b - a < g:
+                continue
+            h = np.zeros(len(text), dtype=np.uint32)
+            win = _codepoints(text)
+            with np.errstate(over="ignore"):
+                for k in range(1, g + 1):
+                    h = h[: win.size - k + 1] * _PRIME + win[k - 1 :]
+            hs = (_mix(h[a : b - g + 1] ^ _salt(seg, g)) & np.uint32(mask)).tolist()
+            for i, hv in enumerate(hs):
+                out.append((int(hv), ("^" if seg == 0 else "") + text[a + i : a + i + g]))
+    return out

@@ -36,7 +36,8 @@ _ARABIC_ONLY = set("ةيىك")
 _SERBIAN_CYR = set("ђјљњћџ")
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 MIN_LETTERS = 12  # below this many letters an answer's language is not decided
-SAMPLE = 2000  # characters looked at
+SAMPLE = 2000  # characters looked at (scripts)
+LATIN_SAMPLE = 500  # characters looked at for Latin-script function words
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +119,7 @@ def detect(text: str) -> Detected:
             return Detected("bs", "bs", script, share > 0.5)
         return Detected("ru", "ru", script, share > 0.5)
     if script == "latin":
-        return _detect_latin(sample, share)
+        return _detect_latin(sample[:LATIN_SAMPLE], share)
     lang = _SCRIPT_LANG.get(script)
     return Detected(lang, lang, script, share > 0.5)
 

@@ -34,12 +34,13 @@ class LearnedModel:
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
 
-    def logits(self, text: str) -> np.ndarray:
-        idx, val = featurize(prepare(text), self.cfg)
-        return val @ self.weights[idx] + self.bias
+    def logits(self, text: str, folded: str | None = None) -> np.ndarray:
+        """Class scores of a visible answer; pass ``folded`` (judge/text.fold) when already computed."""
+        idx, val = featurize(prepare(text) if folded is None else folded, self.cfg)
+        return val @ np.take(self.weights, idx, axis=0) + self.bias
 
-    def proba(self, text: str) -> np.ndarray:
-        z = self.logits(text)
+    def proba(self, text: str, folded: str | None = None) -> np.ndarray:
+        z = self.logits(text, folded)
         z = z - z.max()
         e = np.exp(z)
         return e / e.sum()

@@ -9,7 +9,8 @@ Where a match sits decides what it means:
 - inside quotes or a block quote: a quotation (an answer that quotes a refusal is still an answer);
 - in the last quarter of a long answer: a closing disclaimer (a long answer ending with one is an answer);
 - elsewhere: an inline signal, passed to the ensemble as information only.
-Official-line markers (``official``) are phrases matched anywhere; they feed the state-narrative decision.
+Official-line markers (``official``, ``find_official``) are phrases matched anywhere; they decide between
+``state_narrative`` and ``deflected`` when an answer evades, and are searched only then (speed).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from glasnost.records import Evidence, Label
 OPENING_CHARS = 250  # a decline that starts within this many characters opens the answer
 CLOSING_SHARE = 0.75  # matches after this share of a long answer are closing remarks
 LONG_ANSWER = 600
-SCAN_CHARS = 6000  # anchored patterns are looked for in this many leading characters
+SCAN_CHARS = 1200  # declines are looked for in this many leading characters
 _UNSPACED = {"zh", "ja", "ko", "my", "th", "hi"}  # no usable \b: no spaces, particles, or combining marks
 ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing")
+_PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊")
+_CLAUSE_START = re.compile(f"[{_PUNCT}]")
 CATEGORY_LABEL = {
     "refusal": Label.refused,
     "refusal_soft": Label.refused,
@@ -65,13 +68,20 @@ def _alt(patterns: Iterable[str]) -> str:
     return "|".join(f"(?:{fold_pattern(p)})" for p in patterns)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    anchored: re.Pattern[str] | None  # tried with .match at each clause start
+    ending: re.Pattern[str] | None  # clause-final patterns (verb-final languages)
+    official: re.Pattern[str] | None
+
+
 @lru_cache(maxsize=64)
-def compiled(langs: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    """(anchored regex, free regex) for a set of languages; named groups are ``<category>__<lang>``."""
+def compiled(langs: tuple[str, ...]) -> _Compiled:
+    """Regexes for a set of languages; named groups are ``<category>__<lang>``."""
     data = rule_data()
-    punct = re.escape(CLAUSE_PUNCT + "؟،؛।။၊")
     anchored_parts: list[str] = []
-    free_parts: list[str] = []
+    end_parts: list[str] = []
+    official_parts: list[str] = []
     for lang in langs:
         rules = data.get(lang)
         if not rules:
@@ -84,19 +94,18 @@ def compiled(langs: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern
             lead = f"(?:(?:{leads}){sep})?" if leads else ""
             tail = r"\b" if spaced else ""
             anchored_parts.append(f"{lead}(?:{'|'.join(cats)}){tail}")
-        for c in ("refusal_end",):
-            if rules.get(c):
-                end = rf"(?=[\s\"'*_)\]]*(?:[{punct}]|$))"
-                free_parts.append(f"(?P<{c}__{lang}>{_alt(rules[c])}){end}")
+        if rules.get("refusal_end"):
+            end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
+            end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
         if rules.get("official"):
             guard = r"(?<![^\W\d_])" if spaced else ""
-            free_parts.append(f"{guard}(?P<official__{lang}>{_alt(rules['official'])})")
-    anchored = None
-    if anchored_parts:
-        start = rf"(?:^|(?<=[{punct}]))(?P<pre>[\s\"'*#>_\-(\[•·]*)"
-        anchored = re.compile(start + "(?:" + "|".join(anchored_parts) + ")", re.M)
-    free = re.compile("|".join(free_parts)) if free_parts else None
-    return anchored, free
+            official_parts.append(f"{guard}(?P<official__{lang}>{_alt(rules['official'])})")
+    pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
+    return _Compiled(
+        re.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
+        re.compile("|".join(end_parts)) if end_parts else None,
+        re.compile("|".join(official_parts)) if official_parts else None,
+    )
 
 
 def rule_languages(*tags: str | None) -> tuple[str, ...]:
@@ -120,28 +129,45 @@ def _quoted(folded: str, start: int, pre: str) -> bool:
 
 
 def find_hits(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
-    anchored, free = compiled(langs)
+    """Declines, deflections, redirects and closings (not official markers: see ``find_official``)."""
+    comp = compiled(langs)
     text = folded.text
     n = len(text)
+    limit = min(n, SCAN_CHARS)
     hits: list[RuleHit] = []
-    if anchored is not None:
-        for m in anchored.finditer(text, 0, min(n, SCAN_CHARS)):
-            name = m.lastgroup or ""
-            if "__" not in name:
+    if comp.anchored is not None:
+        # Trying the pattern only where a clause starts is ~3x faster than a search with a look-behind.
+        starts = [0] + [m.end() for m in _CLAUSE_START.finditer(text, 0, limit)]
+        last_end = -1
+        for pos in starts:
+            if pos < last_end:
                 continue
-            cat, lang = name.split("__", 1)
-            s, e = m.span(name)
+            m = comp.anchored.match(text, pos)
+            if m is None or not m.lastgroup or "__" not in m.lastgroup:
+                continue
+            last_end = m.end()
+            cat, lang = m.lastgroup.split("__", 1)
+            s, e = m.span(m.lastgroup)
             hits.append(_hit(cat, lang, s, e, folded, original, _where(text, s, n, m.group("pre") or "")))
-    if free is not None:
-        for m in free.finditer(text):
-            name = m.lastgroup or ""
-            cat, lang = name.split("__", 1)
-            s, e = m.span(name)
-            if cat == "official":
-                hits.append(_hit(cat, lang, s, e, folded, original, "anywhere"))
-            else:
-                hits.append(_hit("refusal", lang, s, e, folded, original, _where(text, s, n, "")))
+    if comp.ending is not None:
+        for m in comp.ending.finditer(text, 0, limit):
+            cat, lang = (m.lastgroup or "refusal_end__?").split("__", 1)
+            s, e = m.span(m.lastgroup)
+            hits.append(_hit("refusal", lang, s, e, folded, original, _where(text, s, n, "")))
     return hits
+
+
+def find_official(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
+    """Official-line markers anywhere in the answer (computed only when a decision needs them)."""
+    comp = compiled(langs)
+    if comp.official is None:
+        return []
+    out = []
+    for m in comp.official.finditer(folded.text):
+        _, lang = (m.lastgroup or "official__?").split("__", 1)
+        s, e = m.span(m.lastgroup)
+        out.append(_hit("official", lang, s, e, folded, original, "anywhere"))
+    return out
 
 
 def _where(text: str, start: int, n: int, pre: str) -> str:
@@ -162,25 +188,16 @@ def _hit(cat: str, lang: str, s: int, e: int, folded: Folded, original: str, whe
 def rules_proposal(hits: list[RuleHit], offset: int = 0) -> Proposal:
     """Propose from the opening: a decline there → refused; a deflection or redirect → deflected."""
     opening = [h for h in hits if h.where == "opening" and h.category in CATEGORY_LABEL]
-    official = sorted({h.text.lower() for h in hits if h.category == "official"})
     info = {
         "opening": sorted({h.category for h in opening}),
         "inline_refusal": sum(1 for h in hits if h.category == "refusal" and h.where == "inline"),
         "quoted": sum(1 for h in hits if h.where == "quoted"),
         "closing": sum(1 for h in hits if h.category == "closing" or h.where == "closing"),
-        "official": official,
     }
     evidence = [
         Evidence(layer="rules", label=CATEGORY_LABEL.get(h.category), kind=f"{h.category}:{h.where}",
                  text=h.text[:300], start=h.start + offset, end=h.end + offset)
         for h in hits
-        if h.where != "anywhere"
-    ][:8]
-    evidence += [
-        Evidence(layer="rules", label=Label.state_narrative, kind="official_marker", text=h.text[:200],
-                 start=h.start + offset, end=h.end + offset)
-        for h in hits
-        if h.category == "official"
     ][:8]
     label = None
     strong = [h for h in opening if h.category == "refusal"]

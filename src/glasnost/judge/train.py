@@ -90,7 +90,9 @@ def build_matrix(texts: Sequence[str], cfg: FeatureConfig):
         indptr.append(indptr[-1] + idx.size)
     indices = np.concatenate(idx_parts).astype(np.int32) if idx_parts else np.zeros(0, np.int32)
     values = np.concatenate(val_parts).astype(np.float32) if val_parts else np.zeros(0, np.float32)
-    return sp.sparse.csr_matrix((values, indices, np.array(indptr)), shape=(len(texts), 1 << cfg.bits))
+    X = sp.sparse.csr_matrix((values, indices, np.array(indptr)), shape=(len(texts), 1 << cfg.bits))
+    X.sum_duplicates()  # repeated n-grams become one entry holding their summed value (term frequency)
+    return X
 
 
 def class_weights(y: np.ndarray, n_classes: int, power: float = 0.5) -> np.ndarray:
@@ -228,32 +230,25 @@ def save_model(model: LearnedModel, folder: Path, extra_meta: dict[str, Any]) ->
 
 
 def top_features(model: LearnedModel, examples: Sequence[Example], per_class: int = 15) -> dict[str, list]:
-    """The largest weights, named by the n-grams of the training texts that hash to them (for the data card)."""
-    from glasnost.judge.features import _codepoints, _ngram_hashes
+    """The largest weights per class (relative to the other classes), each named by the n-gram that most
+    often hashes to it in that class's training texts (hash buckets are shared, so a name is a best guess)."""
+    from glasnost.judge.features import ngram_names
 
-    names: dict[int, dict[str, int]] = {}
-    mask = np.uint64((1 << model.cfg.bits) - 1)
-    for e in examples[:: max(1, len(examples) // 3000)]:
-        p = prepare(e.text)
-        for salt, seg in ((0, " " + p[: model.cfg.head]), (1, p[: model.cfg.body])):
-            for n in model.cfg.ngrams:
-                if len(seg) < n:
-                    continue
-                grams = [seg[i : i + n] for i in range(len(seg) - n + 1)]
-                hs = _ngram_hashes(_codepoints(seg), (n,), salt) & mask
-                for g, h in zip(grams, hs.tolist()):
-                    slot = names.setdefault(int(h), {})
-                    key = ("^" if salt == 0 else "") + g
-                    slot[key] = slot.get(key, 0) + 1
-    out: dict[str, list] = {}
     W = model.weights.astype(np.float32)
     centred = W - W.mean(axis=1, keepdims=True)
+    out: dict[str, list] = {}
     for j, cls in enumerate(model.classes):
         order = np.argsort(-centred[:, j])[:per_class]
-        out[cls] = [
-            [max(names.get(int(i), {"?": 0}).items(), key=lambda kv: kv[1])[0], round(float(centred[i, j]), 3)]
-            for i in order
-        ]
+        wanted = {int(i) for i in order}
+        names: dict[int, dict[str, int]] = {i: {} for i in wanted}
+        for e in examples:
+            if e.label != cls:
+                continue
+            for i, gram in ngram_names(prepare(e.text), model.cfg):
+                if i in wanted:
+                    names[i][gram] = names[i].get(gram, 0) + 1
+        out[cls] = [[max(names[int(i)].items(), key=lambda kv: kv[1])[0] if names[int(i)] else "?",
+                     round(float(centred[i, j]), 3)] for i in order]
     return out
 
 

@@ -76,7 +76,10 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html",
         raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
     ctx = build_context(store, list(run_ids), judge, keep_text=(fmt == "html"))
     text = render(ctx, fmt)
-    fd, tmp = tempfile.mkstemp(prefix=".glasnost-report-", dir=str(out.parent))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".glasnost-report-", dir=str(out.parent))
+    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
+        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             # errors="replace": a lone surrogate in model output must not abort the whole report
@@ -85,6 +88,9 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html",
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is meant to be shared
         os.replace(tmp, out)
+    except OSError as exc:  # disk full, a file system that refuses the rename
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -93,7 +93,10 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
     if not out.parent.exists():
         raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
     rows = iter_rows(store, run_ids, judge)
-    fd, tmp = tempfile.mkstemp(prefix=".glasnost-export-", dir=str(out.parent))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".glasnost-export-", dir=str(out.parent))
+    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
+        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
     os.close(fd)
     try:
         n = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt](rows, Path(tmp))
@@ -101,6 +104,9 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
+    except OSError as exc:  # disk full, a file system that refuses the rename
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

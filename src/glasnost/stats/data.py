@@ -291,6 +291,17 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
                     tr.facts_found = list(v.attributes.facts_found) or None
                     tr.narrative_markers = list(v.attributes.narrative_markers) or None
 
+    # An error outcome is never a verdict, whatever label a judge (or another auditor's bundle) gave it.
+    outcome = np.array(cols["outcome"], dtype=np.int8)
+    is_error = outcome == OUTCOME_CODE[Outcome.error.value]
+    mislabelled = is_error & status_ok & (label != LABEL_CODE[Label.error.value])
+    if mislabelled.any():
+        warnings.append(f"{int(mislabelled.sum())} responses with an error outcome carry a label from {chosen}; "
+                        "they are counted as errors, never as answers or censorship")
+        label[mislabelled] = LABEL_CODE[Label.error.value]
+    for column in others.values():
+        column[is_error & (column != UNJUDGED)] = LABEL_CODE[Label.error.value]
+
     unjudged = int(np.sum(label == UNJUDGED))
     if chosen is not None and unjudged:
         warnings.append(f"{unjudged} of {n} responses have no verdict from {chosen} and are not counted (unjudged)")
@@ -300,7 +311,7 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
         target_models=target_models, langs=list(lang_index), concept_ids=list(concept_index), keys=keys,
         run=np.array(cols["run"], dtype=np.int32), target=np.array(cols["target"], dtype=np.int32),
         concept=np.array(cols["concept"], dtype=np.int32), lang=np.array(cols["lang"], dtype=np.int32),
-        sample=np.array(cols["sample"], dtype=np.int32), outcome=np.array(cols["outcome"], dtype=np.int8),
+        sample=np.array(cols["sample"], dtype=np.int32), outcome=outcome,
         label=label, status_ok=status_ok, fact_coverage=fact_cov, other_labels=others,
         transcripts=transcripts, warnings=warnings,
     )

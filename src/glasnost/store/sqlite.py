@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -107,6 +108,8 @@ MIGRATIONS: list[str] = [
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return _connect_read_only(path)
     try:
         conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -115,6 +118,23 @@ def _connect(path: Path) -> sqlite3.Connection:
         return conn
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a readable SQLite file ({exc}); pass --db to a glasnost store") from None
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A store we may not write (a read-only file, or a folder where SQLite cannot keep its WAL index) is
+    still read: runs, show, report and export work; a write fails with one line (see _Transaction)."""
+    uri = Path(path).resolve().as_uri()
+    last: Exception | None = None
+    # mode=ro needs the -shm index (existing or creatable); immutable=1 reads the file as it is.
+    for flags in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.DatabaseError as exc:
+            last = exc
+    raise StoreError(f"{path} is not a readable SQLite file ({last}); pass --db to a glasnost store")
 
 
 class SQLiteStore(Store):
@@ -169,7 +189,8 @@ class SQLiteStore(Store):
 
     def get_run(self, run_id: str) -> RunManifest:
         rows = self.conn.execute(
-            "SELECT manifest FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id", (run_id, run_id + "%")
+            "SELECT manifest FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\' ORDER BY run_id",
+            (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
         ).fetchall()
         exact = [r for r in rows if json.loads(r[0])["run_id"] == run_id]
         rows = exact or rows
@@ -435,7 +456,11 @@ class _Transaction:
         self.conn = conn
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # read-only, locked past the timeout, disk gone
+            raise StoreError(f"cannot write to the store ({exc}); nothing stored was changed: make the "
+                             "file and its folder writable, or pass --db to a copy elsewhere") from None
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:

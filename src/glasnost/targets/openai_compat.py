@@ -212,6 +212,19 @@ class OpenAICompatTarget:
             return text.replace(self._secret, "[redacted]")
         return text
 
+    def _redact_body(self, body: str) -> str:
+        """A reply body without the key, also where JSON escapes hide it from a plain search (PHP's ``\\/``,
+        ``\\u0073k-...``): such a body is re-encoded from its parsed, scrubbed values."""
+        body = self._redact(body) or body
+        if not self._secret or "\\" not in body:
+            return body
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        clean = _scrub(data, self._secret)
+        return body if clean == data else json.dumps(clean, ensure_ascii=False)
+
     def _payload(self, request: ChatRequest) -> dict[str, Any]:
         g = request.generation
         payload: dict[str, Any] = {
@@ -268,7 +281,7 @@ class OpenAICompatTarget:
             else:
                 status = resp.status_code
                 # Parse the redacted text, so not even a server that echoes the key gets it into a record.
-                raw = self._redact(resp.content.decode("utf-8", "replace"))
+                raw = self._redact_body(resp.content.decode("utf-8", "replace"))
                 latency_ms = (time.perf_counter() - started) * 1000.0
                 if 200 <= status < 300:
                     result = self._parse_ok(raw, status, latency_ms, budget.retries)
@@ -352,6 +365,17 @@ class OpenAICompatTarget:
         code = err.get("code") if isinstance(err, dict) else None
         status = code if isinstance(code, int) and 400 <= code < 600 else 502
         return classify(status, raw), f"provider error in a 2xx reply (code {status}): {self._redact(error_message(raw))}"
+
+
+def _scrub(value: Any, secret: str) -> Any:
+    """Parsed JSON with the secret replaced in every string, keys included."""
+    if isinstance(value, str):
+        return value.replace(secret, "[redacted]")
+    if isinstance(value, list):
+        return [_scrub(v, secret) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
+    return value
 
 
 def _proxy_in_env(environ: Mapping[str, str]) -> bool:

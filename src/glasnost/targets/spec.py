@@ -20,12 +20,13 @@ Nothing here reads an API key: only the *name* of its variable is kept; the targ
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -85,7 +86,27 @@ def _resolve_preset_url(preset: Preset) -> str:
     return host if host.endswith("/v1") else host + "/v1"
 
 
+_OPTION_VALUE = re.compile(r"([?&])([^=&#?]*)=([^&#]*)")
+_USERINFO = re.compile(r"(://)[^/?#]*@")
+
+
+def _shown(text: str) -> str:
+    """A spec as error messages may quote it: no ``user:password@`` and no value of an unknown option
+    (``?api_key=sk-...``), so a key typed by mistake is not echoed into terminals and CI logs."""
+    text = _USERINFO.sub(r"\1***@", text)
+    return _OPTION_VALUE.sub(lambda m: m.group(0) if m.group(2) in SPEC_OPTIONS
+                             else f"{m.group(1)}{m.group(2)}=***", text)
+
+
 def _check_url(url: str, where: str) -> str:
+    try:
+        parts = urlsplit(url)
+        has_credentials = bool(parts.username or parts.password or "@" in parts.netloc or parts.query)
+    except ValueError:
+        has_credentials = "@" in url or "?" in url
+    if has_credentials:  # the URL is recorded in every manifest and bundle: no secret may ride in it
+        raise ConfigError(f"{where}: a base URL may not carry credentials or a query (user:key@host, ?key=...); "
+                          "keys live only in the environment: name the variable with ?key_env=VARIABLE")
     if not url.startswith(("http://", "https://")) or len(url) < 10:
         raise ConfigError(f"{where}: base URL {url!r} must start with http:// or https://")
     return url.rstrip("/")
@@ -127,7 +148,7 @@ def _apply_options(fields: dict[str, Any], options: dict[str, str], where: str) 
 def parse_target(text: str) -> TargetSpec:
     """One spec string -> TargetSpec, or ConfigError saying what is wrong and how to write it."""
     text = text.strip()
-    where = f"target {text!r}"
+    where = f"target {_shown(text)!r}"
     kind, sep, rest = text.partition(":")
     kind = kind.strip().lower()
     if not sep or not kind:

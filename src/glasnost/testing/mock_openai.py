@@ -11,7 +11,8 @@ are substituted), ``reasoning``, ``finish_reason``, ``refusal``, ``logprobs`` (t
 object, returned when the request asks for logprobs), or ``status`` + ``body`` for an HTTP error.
 ``echo_headers: true`` copies the request's headers (a dict) into the reply: into ``error.message`` of an
 HTTP error body, and into ``{headers}`` in ``text`` (a careless proxy that echoes the ``Authorization``
-header back, for the tests that make sure no key is ever kept).
+header back, for the tests that make sure no key is ever kept). ``delay_ms`` holds that reply back (to make
+a client time out on one prompt).
 Without a matching rule it answers ``Mock answer from {model}: {prompt}``.
 
 ``/stats`` returns how often each prompt was received and answered. ``--hang-after N`` answers N
@@ -39,6 +40,14 @@ class MockState:
         self.received: Counter[str] = Counter()
         self.answered: Counter[str] = Counter()
         self.total_answered = 0
+
+    def delay(self, payload: dict[str, Any]) -> float:
+        """Extra seconds before answering (a rule's ``delay_ms``: a slow answer, for client timeouts)."""
+        model = str(payload.get("model", ""))
+        messages = payload.get("messages") or []
+        prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+        rule = next((r for r in self.rules if _matches(r, model, prompt)), {})
+        return float(rule.get("delay_ms", 0)) / 1000.0
 
     def reply(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         model = str(payload.get("model", ""))
@@ -144,6 +153,8 @@ async def route(state: MockState, method: str, path: str, body: bytes,
             await asyncio.Event().wait()  # hold the request open until the client goes away
         if state.latency:
             await asyncio.sleep(state.latency)
+        if state.delay(payload):
+            await asyncio.sleep(state.delay(payload))
         status, reply = state.reply(payload, headers)
         state.answered[prompt] += 1
         state.total_answered += 1

@@ -1,0 +1,77 @@
+"""glasnost classify: judge transcripts in the corpus schema, one output line per input line (streaming)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from glasnost.cli.common import err_console, opt, safe
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("classify")
+    def classify(
+        input_path: Path = typer.Argument(..., help="Transcripts, JSONL or JSONL.gz, in the corpus schema."),
+        out: Path = opt(..., "--out", "-o", help="Output JSONL (.gz compresses); '-' writes to stdout."),
+        strict: bool = opt(False, "--strict", help="Stop at the first malformed line (non-zero exit)."),
+    ) -> None:
+        """Classify transcripts with the offline judge: {"id", "label", "attributes", "evidence", "judge"} per line.
+
+        Reads id, prompt, response, reasoning, finish_reason, refusal_field, error and lang; other fields are
+        ignored. Memory stays flat however large the input."""
+        from glasnost.errors import ConfigError
+        from glasnost.judge import OfflineJudge
+        from glasnost.judge.corpus import BadLine, item_from_row, iter_rows
+
+        if not input_path.exists():
+            raise ConfigError(f"{input_path}: no such file")
+        judge = OfflineJudge()
+        bad: list[int] = []
+
+        def on_bad(b: BadLine) -> None:
+            bad.append(b.line)
+            err_console.print(f"{safe(input_path)}:{b.line}: skipped: {safe(b.reason)}", highlight=False)
+
+        n = 0
+        counts: dict[str, int] = {}
+        with _open_out(out) as fh:
+            for _, row in iter_rows(input_path, strict=strict, on_bad=on_bad):
+                v = judge.judge_item(item_from_row(row))
+                line = {
+                    "id": row["id"],
+                    "label": v.label.value,
+                    "status": v.status,
+                    "attributes": v.attributes.model_dump(mode="json"),
+                    "evidence": [e.model_dump(mode="json", exclude_none=True) for e in v.evidence],
+                    "judge": v.judge,
+                }
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                counts[v.label.value] = counts.get(v.label.value, 0) + 1
+                n += 1
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        err_console.print(f"classified {n} responses ({summary or 'none'}); skipped {len(bad)} malformed line(s)")
+
+
+class _Stdout:
+    def __enter__(self):
+        return sys.stdout
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.flush()
+
+
+def _open_out(path: Path):
+    from glasnost.errors import ConfigError
+
+    if str(path) == "-":
+        return _Stdout()
+    try:
+        if str(path).endswith(".gz"):
+            return gzip.open(path, "wt", encoding="utf-8")
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write ({exc.strerror})") from None

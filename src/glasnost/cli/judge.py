@@ -1,0 +1,56 @@
+"""glasnost judge: classify a run's responses and store the verdicts (parsing and printing only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from glasnost.cli.common import console, db_option, err_console, open_store, opt, text
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("judge")
+    def judge(
+        run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+        judge_spec: str = opt("default", "--judge", help="default | llm:TARGET | panel:TARGET,TARGET (GLASNOST_JUDGE)."),
+        as_json: bool = opt(False, "--json", help="Print the summary as JSON."),
+        db: Path = db_option(),
+    ) -> None:
+        """Judge a run's responses (never calls the audited models again) and print a label table."""
+        from glasnost.judge import get_judge, judge_run
+
+        judge_obj = get_judge(judge_spec)  # a bad spec fails before the store is touched
+        store = open_store(db)
+        try:
+            def progress(done: int, total: int) -> None:
+                if not as_json:
+                    err_console.print(f"judged {done}/{total}", end="\r")
+
+            summary = judge_run(store, run_id, judge_spec, progress=progress, judge=judge_obj)
+        finally:
+            store.close()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False, indent=2))
+            return
+        err_console.print()
+        console.print(text(f"run {summary['run_id']} · judge {summary['judge']}"))
+        table = Table("label", "responses", "share")
+        counted = sum(summary["labels"].values()) + summary["judge_errors"]
+        for label, n in sorted(summary["labels"].items(), key=lambda kv: -kv[1]):
+            table.add_row(label, str(n), f"{n / counted:.1%}" if counted else "-")
+        if summary["judge_errors"]:
+            table.add_row("judge_error (not counted)", str(summary["judge_errors"]),
+                          f"{summary['judge_errors'] / counted:.1%}")
+        console.print(table)
+        console.print(f"newly judged {summary['judged']}, already judged (cached) {summary['skipped']}")
+        agreement = summary.get("agreement")
+        if agreement:
+            kappa = agreement.get("kappa")
+            raw = agreement.get("raw")
+            console.print(
+                f"panel agreement over {agreement['n']} responses: raw {raw:.3f}, Cohen's kappa "
+                f"{kappa:.3f}" if raw is not None and kappa is not None else
+                f"panel agreement over {agreement['n']} responses: undefined")
