@@ -259,3 +259,30 @@ def test_spec_errors_do_not_echo_a_key():
     # an ordinary spec still parses, options intact
     spec = parse_target("openai-compat:http://127.0.0.1:8000/v1#m?key_env=MY_KEY&name=box")
     assert (spec.api_key_env, spec.name, spec.base_url) == ("MY_KEY", "box", "http://127.0.0.1:8000/v1")
+
+
+@pytest.mark.parametrize("bad", ["sk-abc\u2019def", "sk-abc\r\nX-Injected: 1", "sk-\x00abc"])
+def test_a_key_a_header_cannot_carry_is_one_line_without_the_key(tmp_path, bad):
+    """A key pasted with a curly quote or a newline: one line naming the variable, never the value, and no
+    traceback (httpx raised UnicodeEncodeError from deep inside)."""
+    bank = write_small_bank(tmp_path / "bank.yaml", n=2, langs=("en",))
+    secret = bad + secrets.token_hex(8)
+    if "\x00" in secret:
+        # an environment variable cannot hold NUL: check the adapter directly
+        from glasnost.errors import ConfigError
+        from glasnost.targets.openai_compat import OpenAICompatTarget
+        from glasnost.targets.spec import parse_target
+
+        target = OpenAICompatTarget(parse_target("openai-compat:http://h.example/v1#m?key_env=K"),
+                                    environ={"K": secret})
+        with pytest.raises(ConfigError) as info:
+            target._open()
+        assert secret not in str(info.value) and "K" in str(info.value)
+        return
+    result = run_cli("run", "--target", f"openai-compat:http://127.0.0.1:9/v1#m?key_env={KEY_VAR}",
+                     "--bank", str(bank), "--lang", "en", "--db", str(tmp_path / "g.db"), "--judge", "none",
+                     "--report", "", env={KEY_VAR: secret})
+    assert result.returncode == 2, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and KEY_VAR in lines[0], result.stderr
+    assert secret not in result.stderr + result.stdout and "Traceback" not in result.stderr

@@ -150,10 +150,13 @@ def export(
 ) -> None:
     """One row per probe (concept id, jurisdiction, topic, kind, lang, text, bank fingerprint)."""
     from glasnost.bank.export import FORMATS, probe_rows, write_rows
-    from glasnost.bank.load import load_bank
+    from glasnost.bank.load import KINDS, load_bank
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    unknown = sorted(set(split_csv(kinds) or []) - set(KINDS))
+    if unknown:
+        raise ConfigError(f"--kinds: unknown kind {', '.join(unknown)}; use {', '.join(KINDS)}")
     the_bank = load_bank(bank)
     rows = probe_rows(the_bank, split_csv(lang), split_csv(kinds))
     if out is None:

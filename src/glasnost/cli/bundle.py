@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     @bundle.command("export")
     def export(
         run: str = typer.Argument(..., help="Run id (or a unique prefix), see `glasnost runs`."),
-        out: Path = typer.Option(..., "--out", "-o", help="The bundle file to write (.tar.gz)."),
+        out: Path = opt(..., "--out", "-o", help="The bundle file to write (.tar.gz)."),
         judge: str = opt(None, "--judge", help="Judge (id@version) whose verdicts to publish; default: the run's only one."),
         db: Path = db_option(),
     ) -> None:

@@ -15,7 +15,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def env_name(flag: str) -> str:
-    return "GLASNOST_" + flag.lstrip("-").replace("-", "_").upper()
+    """``--max-tokens`` -> ``GLASNOST_MAX_TOKENS``; a ``--warnings/--no-warnings`` switch -> ``GLASNOST_WARNINGS``."""
+    return "GLASNOST_" + flag.split("/", 1)[0].strip().lstrip("-").replace("-", "_").upper()
 
 
 def opt(default: Any, *flags: str, help: str = "", **kwargs: Any) -> Any:
@@ -28,14 +29,20 @@ def db_option() -> Any:
     return opt(Path("glasnost.db"), "--db", help="SQLite store (GLASNOST_DB).")
 
 
-def open_store(db: Path, create: bool = False):
-    """Open the store; a missing file is an error unless the command creates one (run, import)."""
+def open_store(db: Path, create: bool = False, writable: bool | None = None):
+    """Open the store; a missing file is an error unless the command creates one (run, import). A command
+    that writes (by default one that may create) refuses a read-only store before doing any work."""
     from glasnost.errors import StoreError
     from glasnost.store import open_store as _open
 
     if not create and not Path(db).exists():
         raise StoreError(f"no store at {db}; run `glasnost run` first or pass --db PATH")
-    return _open(db)
+    store = _open(db)
+    if (create if writable is None else writable) and getattr(store, "read_only", False):
+        store.close()
+        raise StoreError(f"the store {db} is read-only (the file or its folder); make both writable, "
+                         "or copy it and pass --db to the copy")
+    return store
 
 
 def split_csv(value: str | None) -> list[str] | None:

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @keys.command("init")
     def init(
         name: str = opt(None, "--name", help="The name others see on your bundles (default: anonymous)."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing key (the old one is kept beside it)."),
+        force: bool = opt(False, "--force", help="Replace an existing key (the old one is kept beside it)."),
     ) -> None:
         """Create an Ed25519 key pair; the private key is written with mode 0600 and never printed."""
         from glasnost.bundle.keys import DEFAULT_NAME, init_key, printable

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command("leaderboard")
     def leaderboard(
         files: list[Path] = typer.Argument(..., help="Bundle files (each is verified first)."),
-        out: Path = typer.Option(Path("leaderboard.html"), "--out", "-o", help="File to write."),
+        out: Path = opt(Path("leaderboard.html"), "--out", "-o", help="File to write."),
         fmt: str = opt(None, "--format", help="html, md or json (default: from the --out suffix, else html)."),
         trust: Path = opt(None, "--trust", help="Require every bundle to be signed by a key in this file."),
     ) -> None:

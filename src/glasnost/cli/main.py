@@ -15,6 +15,7 @@ import sys
 import typer
 
 from glasnost import __version__
+from glasnost.cli.common import safe
 from glasnost.errors import GlasnostError
 
 app = typer.Typer(
@@ -29,7 +30,15 @@ app = typer.Typer(
 _SKIP = {"main", "common", "__init__"}
 
 
+_registered = False
+
+
 def _register_commands() -> None:
+    """Once per process: main() may be called many times (tests), and each registration adds commands."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
     import glasnost.cli as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
@@ -60,8 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
         rc = app(args=argv, standalone_mode=False)
     except GlasnostError as exc:
-        from glasnost.cli.common import safe
-
         # One line, whatever a provider's message (quoted in it) holds: no newlines, no escape sequences.
         print(f"error: {safe(' '.join(str(exc).split()))}", file=sys.stderr)
         return exc.exit_code
@@ -71,14 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code or 0
     except OSError as exc:  # a file problem no command foresaw: still one line, never a traceback
-        from glasnost.cli.common import safe
-
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"error: {safe(where)}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    except sqlite3.Error as exc:  # the store failed under us (disk full, file removed): committed work stays
-        print(f"error: the store failed ({exc}); what was committed is kept; run the same command again",
-              file=sys.stderr)
+    except sqlite3.Error as exc:  # the store failed under us (disk full, made read-only): committed work stays
+        fix = ("make the store and its folder writable" if "readonly" in str(exc)
+               else "what was committed is kept; fix the cause and run the same command again")
+        print(f"error: the store failed ({safe(exc)}); {fix}", file=sys.stderr)
         return 1
     except typer.Abort:
         print("aborted", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from glasnost.cli.common import console, db_option, err_console, open_store, opt, split_csv, text
+from glasnost.errors import ConfigError
 
 DEFAULT_TARGET = "local:Qwen/Qwen2.5-0.5B-Instruct"
 DEFAULT_LANGS = "en,zh-Hans"
@@ -34,16 +35,17 @@ def register(app: typer.Typer) -> None:
             "Default: all, e.g. --kinds knowledge,mcq,prefill for knows vs says.",
         ),
         samples: int = opt(1, "--samples", help="Samples per probe and target."),
-        temperature: float = opt(0.0, "--temperature", help="Sampling temperature (0 = greedy)."),
-        top_p: Optional[float] = opt(None, "--top-p", help="Nucleus sampling (provider default if unset)."),
+        temperature: float = opt(0.0, "--temperature", help="Sampling temperature (0 = greedy).", min=0.0),
+        top_p: Optional[float] = opt(None, "--top-p", help="Nucleus sampling (provider default if unset).",
+                                     min=0.0, max=1.0),
         seed: int = opt(0, "--seed", help="Base seed; sample i uses seed + i."),
-        max_tokens: int = opt(1024, "--max-tokens", help="Maximum completion tokens."),
+        max_tokens: int = opt(1024, "--max-tokens", help="Maximum completion tokens.", min=1),
         system: Optional[str] = opt(None, "--system", help="System prompt (default: none)."),
         limit: Optional[int] = opt(None, "--limit", help="Only the first N probes (same for every target)."),
         dry_run: bool = opt(False, "--dry-run", help="Show items in total and still to do, and a token estimate."),
-        concurrency: int = opt(8, "--concurrency", "-c", help="Concurrent requests per endpoint."),
-        timeout: float = opt(120.0, "--timeout", help="Seconds per request."),
-        max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request."),
+        concurrency: int = opt(8, "--concurrency", "-c", help="Concurrent requests per endpoint.", min=1),
+        timeout: float = opt(120.0, "--timeout", help="Seconds per request.", min=0.001),
+        max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request.", min=0),
         judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
         report: str = opt("report.html", "--report", help="Write the report here ('' to skip)."),
         db: Path = db_option(),
@@ -57,14 +59,24 @@ def register(app: typer.Typer) -> None:
 
         specs = parse_targets(target or [DEFAULT_TARGET])
         the_bank = load_bank(bank)
+        if not lang.strip():
+            raise ConfigError("--lang is empty; give comma-separated languages (e.g. en,zh-Hans) or 'all'")
         languages = None if lang.strip().lower() == "all" else split_csv(lang)
+        # What would fail after the audit fails before it: an unknown judge, a report nobody can write.
+        the_judge = None
+        if judge.strip().lower() != "none":
+            from glasnost.judge import get_judge
+
+            the_judge = get_judge(judge)
+        if report.strip():
+            _check_report_path(Path(report))
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
         transport = TransportConfig(timeout_s=timeout, max_retries=max_retries, concurrency=concurrency)
         plan = prepare(the_bank, specs, languages, generation, transport, kinds=split_csv(kinds),
                        samples=samples, system_prompt=system, limit=limit)
-        store = open_store(db, create=True)
+        store = open_store(db, create=True, writable=not dry_run)
         try:
             for note in plan.notes:
                 err_console.print(text(f"note: {note}"))
@@ -93,7 +105,7 @@ def register(app: typer.Typer) -> None:
             if judge.strip().lower() != "none":
                 from glasnost.judge import judge_run
 
-                judge_run(store, plan.run_id, spec=judge)
+                judge_run(store, plan.run_id, spec=judge, judge=the_judge)
             if report.strip():
                 from glasnost.report import write_report
 
@@ -101,6 +113,13 @@ def register(app: typer.Typer) -> None:
                 console.print(text(f"report: {path}"))
         finally:
             store.close()
+
+
+def _check_report_path(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"--report {path} is a folder; give a file path (or '' to skip the report)")
+    if not path.parent.exists():
+        raise ConfigError(f"--report: folder {path.parent} does not exist; create it or choose another path")
 
 
 def _fmt_of(path: Path) -> str:

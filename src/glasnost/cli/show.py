@@ -29,6 +29,11 @@ def register(app: typer.Typer) -> None:
                 print(json.dumps(m.model_dump(mode="json"), ensure_ascii=False, indent=2))
                 return
             judges = store.judges(m.run_id)
+            if judge and judge not in judges:
+                from glasnost.errors import ConfigError
+
+                raise ConfigError(f"no verdicts from judge {judge!r} on run {m.run_id}; judges present: "
+                                  f"{', '.join(judges) or 'none (run `glasnost judge RUN` first)'}")
             chosen = judge or (judges[0] if judges else None)
             labels = {v.response_key: v for v in store.iter_verdicts(m.run_id, chosen)} if chosen else {}
             counts: Counter = Counter()

@@ -36,6 +36,7 @@ class EvalRow:
     consensus: bool | None
     pred: str = ""  # predicted label in the corpus vocabulary
     label: str = ""  # predicted glasnost label
+    signals: dict[str, Any] | None = None  # what the decision saw (kept for threshold studies)
 
 
 def pred_vocab(label: Label) -> str:
@@ -98,7 +99,15 @@ def cross_validate(paths: Sequence[Path], folds: int = 5, consensus_only: bool =
         for er, row in test:
             v = judge.judge_item(item_from_row(row))
             er.label, er.pred = v.label.value, pred_vocab(v.label)
+            er.signals = _signals(v.detail)
     return [er for er, _ in rows]
+
+
+def _signals(detail: dict[str, Any]) -> dict[str, Any]:
+    layers = detail.get("layers", {})
+    return {"decided_by": detail.get("decided_by"), "opening": layers.get("rules", {}).get("opening", []),
+            "official": layers.get("rules", {}).get("official"),
+            "probs": layers.get("learned", {}).get("probs")}
 
 
 def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:

@@ -37,16 +37,32 @@ _SERBIAN_CYR = set("ђјљњћџ")
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 MIN_LETTERS = 12  # below this many letters an answer's language is not decided
 SAMPLE = 2000  # characters looked at (scripts)
-LATIN_SAMPLE = 500  # characters looked at for Latin-script function words
+LATIN_SAMPLE = 400  # characters looked at for Latin-script function words
+
+
+# Marks of single characters that tell close languages apart (counted with one numpy gather).
+_MARK_NONE, _MARK_TRAD, _MARK_SIMP, _MARK_PERSIAN, _MARK_ARABIC, _MARK_SERBIAN = range(6)
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    starts = np.array([r[0] for r in _RANGES], dtype=np.int64)
-    ends = np.array([r[1] for r in _RANGES], dtype=np.int64)
-    ids = np.array([_SCRIPTS.index(r[2]) for r in _RANGES], dtype=np.int64)
-    order = np.argsort(starts)
-    return starts[order], ends[order], ids[order]
+def _luts() -> tuple[np.ndarray, np.ndarray]:
+    """(script id per BMP code point, 255 = none; mark per BMP code point)."""
+    script = np.full(0x10000, 255, dtype=np.uint8)
+    for lo, hi, name in _RANGES:
+        if lo < 0x10000:
+            script[lo : min(hi, 0xFFFF) + 1] = _SCRIPTS.index(name)
+    mark = np.zeros(0x10000, dtype=np.uint8)
+    trad, simp = _zh_sets()
+    for chars, code in ((trad, _MARK_TRAD), (simp, _MARK_SIMP), (_PERSIAN, _MARK_PERSIAN),
+                        (_ARABIC_ONLY, _MARK_ARABIC), (_SERBIAN_CYR | {c.upper() for c in _SERBIAN_CYR}, _MARK_SERBIAN)):
+        for ch in chars:
+            mark[ord(ch)] = code
+    return script, mark
+
+
+def _cps(text: str) -> np.ndarray:
+    cps = np.frombuffer(text[:SAMPLE].encode("utf-32-le"), dtype=np.uint32)
+    return cps[cps < 0x10000]  # astral characters (emoji, rare CJK) carry no script vote here
 
 
 @lru_cache(maxsize=1)
@@ -74,14 +90,18 @@ class Detected:
 
 
 def script_counts(text: str) -> dict[str, int]:
-    cps = np.frombuffer(text[:SAMPLE].encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    cps = _cps(text)
     if cps.size == 0:
         return {}
-    starts, ends, ids = _tables()
-    pos = np.searchsorted(starts, cps, side="right") - 1
-    ok = (pos >= 0) & (cps <= ends[np.clip(pos, 0, None)])
-    counts = np.bincount(ids[pos[ok]], minlength=len(_SCRIPTS))
+    script, _ = _luts()
+    ids = script[cps]
+    counts = np.bincount(ids[ids != 255], minlength=len(_SCRIPTS))
     return {_SCRIPTS[i]: int(n) for i, n in enumerate(counts) if n}
+
+
+def _marks(text: str) -> np.ndarray:
+    _, mark = _luts()
+    return np.bincount(mark[_cps(text)], minlength=6)
 
 
 def detect(text: str) -> Detected:
@@ -102,20 +122,18 @@ def detect(text: str) -> Detected:
         kana = counts.get("kana", 0)
         if kana >= max(3, 0.05 * (kana + counts.get("han", 0))):
             return Detected("ja", "ja", "kana", share > 0.5)
-        trad, simp = _zh_sets()
-        t = sum(1 for ch in sample if ch in trad)
-        s = sum(1 for ch in sample if ch in simp)
-        tag = "zh-Hant" if t > s else "zh-Hans"
+        marks = _marks(sample)
+        tag = "zh-Hant" if marks[_MARK_TRAD] > marks[_MARK_SIMP] else "zh-Hans"
         return Detected("zh", tag, "han", share > 0.5)
     if script == "hangul":
         return Detected("ko", "ko", script, share > 0.5)
     if script == "arabic":
-        fa = sum(1 for ch in sample if ch in _PERSIAN)
-        ar = sum(1 for ch in sample if ch in _ARABIC_ONLY)
+        marks = _marks(sample)
+        fa, ar = int(marks[_MARK_PERSIAN]), int(marks[_MARK_ARABIC])
         lang = "fa" if fa > ar else "ar"
         return Detected(lang, lang, script, share > 0.5 and abs(fa - ar) >= 2)
     if script == "cyrillic":
-        if sum(1 for ch in sample.lower() if ch in _SERBIAN_CYR) >= 2:
+        if _marks(sample)[_MARK_SERBIAN] >= 2:
             return Detected("bs", "bs", script, share > 0.5)
         return Detected("ru", "ru", script, share > 0.5)
     if script == "latin":

@@ -8,7 +8,10 @@ Where a match sits decides what it means:
   deflecting or redirecting; this is what the layer proposes a label from;
 - inside quotes or a block quote: a quotation (an answer that quotes a refusal is still an answer);
 - in the last quarter of a long answer: a closing disclaimer (a long answer ending with one is an answer);
-- elsewhere: an inline signal, passed to the ensemble as information only.
+- elsewhere: an inline signal, kept as information only.
+Because only the opening decides, clauses are tried only in the first ``SCAN_CHARS`` characters: a refusal
+sentence deep inside a long answer is never looked for, which is what "a long answer ending with a
+disclaimer is an answer" and "an answer that quotes a refusal is still an answer" ask for anyway.
 Official-line markers (``official``, ``find_official``) are phrases matched anywhere; they decide between
 ``state_narrative`` and ``deflected`` when an answer evades, and are searched only then (speed).
 """
@@ -30,7 +33,7 @@ from glasnost.records import Evidence, Label
 OPENING_CHARS = 250  # a decline that starts within this many characters opens the answer
 CLOSING_SHARE = 0.75  # matches after this share of a long answer are closing remarks
 LONG_ANSWER = 600
-SCAN_CHARS = 1200  # declines are looked for in this many leading characters
+SCAN_CHARS = 400  # only the opening decides, so clauses are tried only this far (speed)
 _UNSPACED = {"zh", "ja", "ko", "my", "th", "hi"}  # no usable \b: no spaces, particles, or combining marks
 ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing")
 _PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊")

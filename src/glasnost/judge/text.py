@@ -70,10 +70,14 @@ def fold_table() -> dict[int, int | None]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _non_ascii_table() -> dict[int, int | None]:
+    return {k: v for k, v in fold_table().items() if k > 127}
+
+
 def fold_pattern(pattern: str) -> str:
     """Fold a phrase pattern from the data files the same way as the text (ASCII, hence regex syntax, kept)."""
-    table = {k: v for k, v in fold_table().items() if k > 127}
-    return pattern.translate(table).lower()
+    return pattern.translate(_non_ascii_table()).lower()
 
 
 @dataclass(frozen=True)
@@ -140,20 +144,33 @@ class Visible:
     offset: int  # where ``text`` starts in the original (evidence offsets are relative to the original)
 
 
-def split_think(text: str) -> Visible:
-    """Separate an inline ``<think>`` block from the answer.
+_THINK_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.I)
 
-    An unclosed block (the model was cut off while thinking) leaves no visible answer."""
+
+def split_think(text: str) -> Visible:
+    """Separate an inline reasoning block from the answer.
+
+    Handles ``<think>…</think>`` at the start, a bare ``</think>`` with everything before it as reasoning
+    (chat templates that put the opening tag in the prompt, e.g. DeepSeek-R1 derivatives), and an unclosed
+    ``<think>`` (the model was cut off while thinking), which leaves no visible answer."""
     m = _THINK_BLOCK.search(text)
     if m is not None and not text[: m.start()].strip():
-        rest = text[m.end() :]
-        stripped = rest.lstrip()
-        return Visible(stripped, m.group(2).strip(), m.end() + (len(rest) - len(stripped)))
-    m2 = _THINK_OPEN.match(text.lstrip())
-    if m2 is not None and m is None:
-        return Visible("", text.lstrip()[m2.end() :].strip(), len(text))
+        return _after(text, m.end(), m.group(2))
+    if m is None:
+        opened = _THINK_OPEN.match(text.lstrip())
+        if opened is not None:
+            return Visible("", text.lstrip()[opened.end() :].strip(), len(text))
+        closed = _THINK_CLOSE.search(text)
+        if closed is not None:
+            return _after(text, closed.end(), text[: closed.start()])
     stripped = text.lstrip()
     return Visible(stripped, None, len(text) - len(stripped))
+
+
+def _after(text: str, end: int, think: str) -> Visible:
+    rest = text[end:]
+    stripped = rest.lstrip()
+    return Visible(stripped, think.strip(), end + (len(rest) - len(stripped)))
 
 
 _WORD_RE = re.compile(r"\w+", re.U)

@@ -101,7 +101,7 @@ def plan_scores(bank: Bank, targets: list[TargetSpec], languages: list[str] | No
     local = [t for t in targets if t.kind == "local"]
     others = [t.id for t in targets if t.kind != "local"]
     notes = []
-    if wanted and others:
+    if wanted and others and selection.chat is not None:  # only when asked for by --kinds: else it is noise
         notes.append(f"prefill and option-likelihood probes need a local target (in-process weights); "
                      f"skipped for {', '.join(others)}")
     items = []

@@ -94,6 +94,8 @@ def compare_runs(store: Store, run_ids: list[str], *, judge: str | None = None, 
         raise ConfigError("compare needs at least two runs: glasnost compare RUN_A RUN_B")
     diffs = check_comparable(store, run_ids, force)
     runs = [store.get_run(r) for r in run_ids]
+    if len({m.run_id for m in runs}) != len(runs):
+        raise ConfigError("the same run is given twice; compare different runs (see `glasnost runs`)")
     available = sorted({j for m in runs for j in store.judges(m.run_id)})
     chosen = choose_judge(available, judge)
     if chosen is None:

@@ -109,7 +109,7 @@ MIGRATIONS: list[str] = [
 
 def _connect(path: Path) -> sqlite3.Connection:
     if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
-        return _connect_read_only(path)
+        return _connect_read_only(path)  # see SQLiteStore.read_only
     try:
         conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -144,6 +144,10 @@ class SQLiteStore(Store):
             raise StoreError(f"{self.path} is a folder; --db takes a file path")
         if not self.path.parent.exists():
             raise StoreError(f"folder {self.path.parent} does not exist; create it or pass another --db")
+        if not self.path.exists() and not os.access(self.path.parent, os.W_OK):
+            raise StoreError(f"cannot create a store in {self.path.parent} (not writable); pass another --db")
+        self.read_only = self.path.exists() and not (os.access(self.path, os.W_OK)
+                                                     and os.access(self.path.parent, os.W_OK))
         self.conn = _connect(self.path)
         self._migrate()
 

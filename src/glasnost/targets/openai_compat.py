@@ -116,6 +116,13 @@ class OpenAICompatTarget:
                 f"target {self.spec.id} needs an API key: set the environment variable {name} "
                 f"(e.g. `export {name}=...`); keys are never read from files or flags"
             )
+        if value and not (value.isascii() and value.isprintable()):
+            # A header cannot carry it (httpx would fail with a traceback, a raw transport could even be
+            # made to send extra headers); the value itself is never shown.
+            raise ConfigError(
+                f"target {self.spec.id}: the API key in {name} contains characters an HTTP header cannot "
+                "carry (non-ASCII, e.g. a curly quote from copy and paste, or a control character); set it again"
+            )
         return value or None
 
     def _open(self) -> httpx.AsyncClient:
