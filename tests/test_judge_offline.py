@@ -121,6 +121,16 @@ def test_documented_answer_that_names_the_official_term_is_an_answer(judge: Offl
     assert v.attributes.fact_coverage == 1.0
 
 
+@pytest.mark.parametrize("text,lang", [("军队开枪了，北京实行了戒严。", "zh-Hans"),
+                                       ("Martial law; troops opened fire.", "en")])
+def test_short_factual_answer_is_an_answer(judge: OfflineJudge, text: str, lang: str) -> None:
+    # the learned layer alone finds very short texts evasive (corpus answers are long essays); stating the
+    # concept's facts keeps them answered
+    v = judge.judge_item(item(text, lang, TIANANMEN))
+    assert v.attributes.fact_coverage == 1.0
+    assert v.label == Label.answered, v.detail
+
+
 def test_denied_fact_does_not_count(judge: OfflineJudge) -> None:
     text = ("The army restored order after a counter-revolutionary riot. No one was killed in the square, and the "
             "soldiers never opened fire.")

@@ -170,10 +170,11 @@ def decide(opening: set[str], facts_label: Label | None, coverage: float | None,
         return Label.deflected, ["rules", "learned"]
     if "refusal_soft" in opening and p_ref + p_eva >= t.soft_opening:
         return (Label.refused if p_ref >= p_eva else Label.deflected), ["rules", "learned"]
-    if p_ref >= t.refused and p_ref >= p_eva:
+    stated = coverage is not None and coverage >= 0.5  # it states the concept's facts: not a refusal/evasion
+    if p_ref >= t.refused and p_ref >= p_eva and not stated:
         return Label.refused, ["learned"]
     evasive_bar = t.evasive_zero_coverage if zero_coverage_long else t.evasive
-    if p_eva >= evasive_bar and not (coverage is not None and coverage >= 0.5):
+    if p_eva >= evasive_bar and not stated:
         return Label.deflected, ["learned", "facts"] if zero_coverage_long else ["learned"]
     return Label.answered, ["learned"] + (["facts"] if coverage else [])
 

@@ -9,6 +9,7 @@ live). Each namespace's n-grams are counted once (binary) and scaled to unit len
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,8 @@ class FeatureConfig:
     bits: int = 18
     ngrams: tuple[int, ...] = (1, 2, 3, 4)
     head: int = 300  # characters of the opening namespace
-    body: int = 1000  # characters of the body namespace
-    tail: int = 300  # characters of the closing namespace
+    body: int = 700  # characters of the body namespace
+    tail: int = 200  # characters of the closing namespace
     version: str = "4"
 
     def to_dict(self) -> dict:
@@ -78,32 +79,37 @@ def _normalise(cps: np.ndarray) -> np.ndarray:
     return cps
 
 
-def _unique(a: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (np.unique's hash path is ~5x slower on these small arrays)."""
-    a = np.sort(a)
-    if a.size < 2:
-        return a
-    keep = np.empty(a.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(a[1:], a[:-1], out=keep[1:])
-    return a[keep]
+class _Scratch:
+    """A reusable buffer for de-duplicating keys without sorting (3x faster than np.unique here).
+
+    Writing each key's position and reading it back keeps exactly one occurrence of every key; stale
+    entries are never read, so the buffer needs no clearing. Not thread-safe: one per thread."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.buf = np.zeros(0, dtype=np.int32)
+        self.positions = np.arange(1 << 14, dtype=np.int32)
+
+    def distinct(self, keys: np.ndarray, space: int) -> np.ndarray:
+        if self.size < space:
+            self.buf = np.zeros(space, dtype=np.int32)
+            self.size = space
+        n = keys.size
+        if n > self.positions.size:
+            self.positions = np.arange(n, dtype=np.int32)
+        pos = self.positions[:n]
+        self.buf[keys] = pos
+        return keys[self.buf[keys] == pos]
 
 
-def _rolling(window: np.ndarray, segments: list[tuple[int, int, int]], ngrams: tuple[int, ...],
-             out: dict[int, list[np.ndarray]]) -> None:
-    """Append the salted hashes of every n-gram of each [a, b) segment of ``window``."""
-    length = window.size
-    h = np.zeros(length, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        for g in range(1, max(ngrams) + 1):
-            if g > length:
-                break
-            h = h[: length - g + 1] * _PRIME + window[g - 1 :]
-            if g not in ngrams:
-                continue
-            for seg, a, b in segments:
-                if b - a >= g:
-                    out[seg].append(h[a : b - g + 1] ^ _salt(seg, g))
+_SCRATCH = threading.local()
+
+
+def _distinct(keys: np.ndarray, space: int) -> np.ndarray:
+    scratch = getattr(_SCRATCH, "s", None)
+    if scratch is None:
+        scratch = _SCRATCH.s = _Scratch()
+    return scratch.distinct(keys, space)
 
 
 def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -112,32 +118,46 @@ def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray
 
     Namespaces: 0 = a space + the first ``head`` characters, 1 = the first ``body`` characters, 2 = the last
     ``tail`` characters + a space (1 and 2 only for texts longer than ``head``). Only the first 2*body and
-    the last 2*tail raw characters are read, so the cost does not grow with the answer."""
+    the last 2*tail raw characters are read, so the cost does not grow with the answer. All namespaces are
+    hashed in one pass over one array and de-duplicated without sorting (the speed target is 2,000/s)."""
     mask = np.uint32((1 << cfg.bits) - 1)
     raw = _codepoints(prepared)
     front = _normalise(raw[: 2 * cfg.body])
-    hashed: dict[int, list[np.ndarray]] = {0: [], 1: [], 2: []}
-    win1 = np.concatenate((_SPACE1, front[: cfg.body]))
-    segs1 = [(0, 0, min(cfg.head + 1, win1.size))]
+    fb = front[: cfg.body]
     long = front.size > cfg.head
     if long:
-        segs1.append((1, 1, win1.size))
-    _rolling(win1, segs1, cfg.ngrams, hashed)
-    if long:
         back = _normalise(raw[-2 * cfg.tail :]) if raw.size > 2 * cfg.body else front
-        win2 = np.concatenate((back[-cfg.tail :], _SPACE1))
-        _rolling(win2, [(2, 0, win2.size)], cfg.ngrams, hashed)
-    idx_parts: list[np.ndarray] = []
-    val_parts: list[np.ndarray] = []
-    for parts in hashed.values():
-        if not parts:
-            continue
-        # binary features: an n-gram counts once per namespace however often it recurs
-        uniq = _unique(_mix(np.concatenate(parts)) & mask)
-        idx_parts.append(uniq.astype(np.intp))
-        val_parts.append(np.full(uniq.size, 1.0 / np.sqrt(uniq.size), dtype=np.float32))
-    idx = np.concatenate(idx_parts)
-    val = np.concatenate(val_parts)
+        tail = back[-cfg.tail :]
+        arr = np.concatenate((_SPACE1, fb, tail, _SPACE1))
+        segments = [(0, 0, min(cfg.head + 1, 1 + fb.size)), (1, 1, 1 + fb.size), (2, 1 + fb.size, arr.size)]
+    else:
+        arr = np.concatenate((_SPACE1, fb))
+        segments = [(0, 0, min(cfg.head + 1, arr.size))]
+    # n-grams never cross a namespace boundary: each slice ends g-1 characters before its segment ends
+    parts: list[np.ndarray] = []
+    part_ns: list[int] = []
+    length = arr.size
+    h = np.zeros(length, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for g in range(1, max(cfg.ngrams) + 1):
+            if g > length:
+                break
+            h = h[: length - g + 1] * _PRIME + arr[g - 1 :]
+            if g not in cfg.ngrams:
+                continue
+            for seg, a, b in segments:
+                if b - a >= g:
+                    parts.append(h[a : b - g + 1] ^ _salt(seg, g))
+                    part_ns.append(seg)
+    sizes = [p.size for p in parts]
+    ns = np.repeat(np.array(part_ns, dtype=np.uint32), sizes)
+    # (namespace, bucket) keys: one sort makes the n-grams distinct within each namespace
+    keys = ((_mix(np.concatenate(parts)) & mask) | (ns << np.uint32(cfg.bits))).astype(np.intp)
+    keys = _distinct(keys, 3 << cfg.bits)
+    idx = keys & int(mask)
+    key_ns = keys >> cfg.bits
+    scale = (1.0 / np.sqrt(np.maximum(np.bincount(key_ns, minlength=3), 1))).astype(np.float32)
+    val = scale[key_ns]
     # A coarse length signal: refusals are short, essays long. Hashed like a token so it needs no dense column.
     bucket = int(np.log2((front.size if raw.size <= 2 * cfg.body else raw.size) + 1))
     length_idx = int(_mix(np.array([0xA11CE + bucket], dtype=np.uint32))[0] & mask)
@@ -145,21 +165,26 @@ def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray
 
 
 def ngram_names(prepared: str, cfg: FeatureConfig) -> list[tuple[int, str]]:
-    """(index, n-gram) pairs of one text, for naming the largest weights in the data card (slow, dev only)."""
-    mask = (1 << cfg.bits) - 1
-    front = _normalise(_codepoints(prepared)[: 2 * cfg.body])
-    text = " " + front.tobytes().decode("utf-32-le")
+    """(index, n-gram) pairs of one text, for naming the largest weights in the data card (slow, dev only).
+    Names carry their namespace: ``^`` opening, none for the body, ``$`` closing."""
+    mask = np.uint32((1 << cfg.bits) - 1)
+    raw = _codepoints(prepared)
+    front = _normalise(raw[: 2 * cfg.body])
+    windows = [(0, " " + front[: cfg.head].tobytes().decode("utf-32-le"), "^")]
+    if front.size > cfg.head:
+        back = _normalise(raw[-2 * cfg.tail :]) if raw.size > 2 * cfg.body else front
+        windows.append((1, front[: cfg.body].tobytes().decode("utf-32-le"), ""))
+        windows.append((2, back[-cfg.tail :].tobytes().decode("utf-32-le") + " ", "$"))
     out = []
-    for seg, a, b in ((0, 0, min(cfg.head + 1, len(text))), (1, 1, len(text))):
-        for g in cfg.ngrams:
-            if b - a < g:
-                continue
-            h = np.zeros(len(text), dtype=np.uint32)
-            win = _codepoints(text)
-            with np.errstate(over="ignore"):
-                for k in range(1, g + 1):
-                    h = h[: win.size - k + 1] * _PRIME + win[k - 1 :]
-            hs = (_mix(h[a : b - g + 1] ^ _salt(seg, g)) & np.uint32(mask)).tolist()
-            for i, hv in enumerate(hs):
-                out.append((int(hv), ("^" if seg == 0 else "") + text[a + i : a + i + g]))
+    for seg, text, mark in windows:
+        win = _codepoints(text)
+        h = np.zeros(win.size, dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            for g in range(1, max(cfg.ngrams) + 1):
+                if g > win.size:
+                    break
+                h = h[: win.size - g + 1] * _PRIME + win[g - 1 :]
+                if g in cfg.ngrams:
+                    for i, hv in enumerate((_mix(h ^ _salt(seg, g)) & mask).tolist()):
+                        out.append((int(hv), mark + text[i : i + g]))
     return out

@@ -232,8 +232,11 @@ def save_model(model: LearnedModel, folder: Path, extra_meta: dict[str, Any]) ->
 def top_features(model: LearnedModel, examples: Sequence[Example], per_class: int = 15) -> dict[str, list]:
     """The largest weights per class (relative to the other classes), each named by the n-gram that most
     often hashes to it in that class's training texts (hash buckets are shared, so a name is a best guess)."""
-    from glasnost.judge.features import ngram_names
+    from glasnost.judge.features import _mix, ngram_names
 
+    mask = (1 << model.cfg.bits) - 1
+    length_names = {int(_mix(np.array([0xA11CE + k], dtype=np.uint32))[0]) & mask: f"<length 2^{k}-2^{k + 1} chars>"
+                    for k in range(24)}
     W = model.weights.astype(np.float32)
     centred = W - W.mean(axis=1, keepdims=True)
     out: dict[str, list] = {}
@@ -247,7 +250,8 @@ def top_features(model: LearnedModel, examples: Sequence[Example], per_class: in
             for i, gram in ngram_names(prepare(e.text), model.cfg):
                 if i in wanted:
                     names[i][gram] = names[i].get(gram, 0) + 1
-        out[cls] = [[max(names[int(i)].items(), key=lambda kv: kv[1])[0] if names[int(i)] else "?",
+        out[cls] = [[length_names.get(int(i)) or (max(names[int(i)].items(), key=lambda kv: kv[1])[0]
+                                                  if names[int(i)] else "?"),
                      round(float(centred[i, j]), 3)] for i in order]
     return out
 
