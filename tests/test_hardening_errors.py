@@ -140,3 +140,21 @@ def test_a_real_run_with_timeouts_and_5xx_counts_them_as_errors(tmp_path):
     assert row["errors"] == 3
     assert row["rate"]["n"] == 3, row  # the three answers, never the three errors
     assert row["labels"].get("blocked", 0) == 0, row["labels"]
+
+
+def test_inputs_with_nothing_usable_fail_with_one_line(tmp_path):
+    from helpers_runner import run_cli
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"broken json\n')
+    empty_bank = tmp_path / "bank"
+    empty_bank.mkdir()
+    for args, needle in [
+        (["classify", str(bad), "--out", str(tmp_path / "o.jsonl")], "no line could be classified"),
+        (["judge-eval", str(bad)], "no labelled row"),
+        (["run", "--bank", str(empty_bank), "--target", "openai:x", "--dry-run"], "has no concepts"),
+    ]:
+        result = run_cli(*args)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr
+        assert needle in result.stderr.strip().splitlines()[-1], result.stderr

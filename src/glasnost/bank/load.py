@@ -228,7 +228,10 @@ def select(bank: Bank, selectors: list[str], name: str) -> Bank:
 def load_bank(spec: str = "quick") -> Bank:
     spec = (spec or "quick").strip()
     if _looks_like_path(spec):
-        return load_path(Path(spec).expanduser())
+        bank = load_path(Path(spec).expanduser())
+        if not bank.concepts:
+            raise ConfigError(f"bank {spec} has no concepts; see docs/bank-format.md for the format")
+        return bank
     head, *selectors = spec.split(":")
     full = load_dir(builtin_bank_dir(), name="core")
     subsets: dict = getattr(full, "subsets", {})

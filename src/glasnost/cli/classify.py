@@ -54,6 +54,8 @@ def register(app: typer.Typer) -> None:
                 n += 1
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         err_console.print(f"classified {n} responses ({summary or 'none'}); skipped {len(bad)} malformed line(s)")
+        if n == 0:
+            raise ConfigError(f"{input_path}: no line could be classified; is it JSONL in the corpus schema?")
 
 
 class _Stdout:

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from glasnost.judge import get_judge, judge_run
 
         judge_obj = get_judge(judge_spec)  # a bad spec fails before the store is touched
-        store = open_store(db)
+        store = open_store(db, writable=True)
         try:
             def progress(done: int, total: int) -> None:
                 if not as_json:

@@ -53,6 +53,10 @@ def register(app: typer.Typer) -> None:
             judge = OfflineJudge()
             rows = predict_files(gold, judge, consensus_only=consensus, on_bad=on_bad)
             judge_id = judge.id
+        rows = list(rows)
+        if not rows:
+            raise ConfigError(f"{', '.join(map(str, gold))}: no labelled row to evaluate; is it JSONL in the corpus "
+                              "schema with a 'label' field?")
         report = summarize(rows)
         report["judge"] = judge_id
         report["consensus_only"] = consensus

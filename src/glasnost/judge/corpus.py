@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 
 from glasnost.errors import ConfigError
 from glasnost.judge.item import Item
+from glasnost.judge.provider import is_moderation_message
 
 CORPUS_FIELDS = ("id", "prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang")
 
@@ -94,8 +95,9 @@ def item_from_row(row: dict[str, Any]) -> Item:
     elif finish == "content_filter":
         outcome = "blocked"
     elif error:
-        # An error object, with or without partial text; the provider layer decides whether it was a block.
-        outcome = "error"
+        # An error object, with or without partial text: a moderation message is a block (as the targets
+        # layer decides for live calls), anything else a technical failure.
+        outcome = "blocked" if is_moderation_message(error) else "error"
     elif text is None:
         outcome = "error"
     elif not text.strip():

@@ -30,6 +30,11 @@ def _data() -> tuple[frozenset[str], frozenset[int], re.Pattern[str]]:
     return reasons, statuses, pattern
 
 
+def is_moderation_message(error: str) -> bool:
+    """Whether a provider error message says moderation stopped the request (a block, not a failure)."""
+    return bool(_data()[2].search(error))
+
+
 def _meta(kind: str, text: str | None, label: Label) -> Evidence:
     return Evidence(layer="provider", label=label, kind=kind, text=(text or "")[:300] or None, field="meta")
 
@@ -37,6 +42,10 @@ def _meta(kind: str, text: str | None, label: Label) -> Evidence:
 def provider_proposal(item: Item) -> Proposal:
     reasons, statuses, block_re = _data()
     finish = (item.finish_reason or "").lower()
+    if item.outcome == "error":
+        # The targets layer (or corpus.item_from_row) already told blocks from failures: an error stays an
+        # error, whatever its message says (a proxy's "blocked by ..." 503 is not a verdict).
+        return Proposal("provider", Label.error, [_meta("error", item.error or "no answer", Label.error)])
     if item.provider_refusal:
         return Proposal("provider", Label.blocked, [_meta("refusal_field", item.provider_refusal, Label.blocked)])
     if finish in reasons:
@@ -44,7 +53,7 @@ def provider_proposal(item: Item) -> Proposal:
     if item.http_status in statuses:
         return Proposal("provider", Label.blocked, [_meta("http_status", str(item.http_status), Label.blocked)])
     if item.error and block_re.search(item.error):
-        # A moderation error, before any output or mid-stream (the partial text was withdrawn).
+        # A moderation message on a result the targets layer kept (e.g. mid-stream, partial text withdrawn).
         return Proposal("provider", Label.blocked, [_meta("error_message", item.error, Label.blocked)])
     if item.outcome == "blocked":
         return Proposal("provider", Label.blocked, [_meta("outcome", "blocked", Label.blocked)])
