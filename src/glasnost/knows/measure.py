@@ -173,6 +173,11 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
     scores: dict[str, ScoreRecord] = {}
     seen: set[str] = set()
     for run_id in runs:
+        for s in iter_score_records(store, run_id):
+            scores.setdefault(s.key, s)
+    if not scores and not any(c.kind == "mcq" for c in concepts.values()):
+        return measure([], {}, judge, seed=seed)  # nothing to check: skip reading every response again
+    for run_id in runs:
         for r in store.iter_responses(run_id):
             if r.key in seen:
                 continue
@@ -182,8 +187,6 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
                 responses.append(r)
             elif r.concept_id in wanted_open:
                 opens_raw.append(r)
-        for s in iter_score_records(store, run_id):
-            scores.setdefault(s.key, s)
     verdicts = store.verdicts_for((r.key for r in opens_raw), judge) if judge and opens_raw else {}
     opens: dict[tuple[str, str, str], dict[int, tuple[str, str | None]]] = defaultdict(dict)
     for r in opens_raw:
