@@ -142,7 +142,7 @@ BAD = [
     (["leaderboard", "junk.tar.gz"], "not valid gzip"),
     (["leaderboard", "good.tar.gz", "--out", "missing/l.html"], "does not exist"),
     (["leaderboard", "good.tar.gz", "--out", "/proc/l.html"], "cannot write /proc/l.html"),
-    (["leaderboard", "good.tar.gz", "--out", "folder"], "cannot write folder"),
+    (["leaderboard", "good.tar.gz", "--out", "folder"], "folder is a folder"),
     (["leaderboard", "good.tar.gz", "--format", "pdf"], "is not one of"),
     (["leaderboard", "good.tar.gz", "--trust", "missing.txt"], "cannot read trust file"),
     (["leaderboard", "good.tar.gz", "--trust", "trust.txt"], "trust.txt:1"),

@@ -9,20 +9,9 @@ import subprocess
 
 import pytest
 
-from helpers_runner import glasnost_cmd, run_cli, wait_for, write_small_bank
+from helpers_runner import stored_count, glasnost_cmd, run_cli, wait_for, write_small_bank
 
 pytestmark = pytest.mark.slow
-
-
-def _count(db) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def test_main_job_on_tiny_local_model_writes_report(tiny_model_dir, tmp_path):
@@ -51,11 +40,11 @@ def test_kill_and_resume_against_transformers_serve(openai_server, tmp_path):
             "--concurrency", "2", "--max-tokens", "8", "--judge", "none", "--report", ""]
     child = subprocess.Popen(glasnost_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        assert wait_for(lambda: _count(db) >= 4, timeout=300), child.stderr.read1().decode(errors="replace")
+        assert wait_for(lambda: stored_count(db) >= 4, timeout=300), child.stderr.read1().decode(errors="replace")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
-    assert 4 <= _count(db) < 12
+    assert 4 <= stored_count(db) < 12
     resumed = run_cli(*args, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "12/12 stored" in resumed.stdout

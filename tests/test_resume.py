@@ -8,20 +8,9 @@ import subprocess
 
 import pytest
 
-from helpers_runner import MockServer, glasnost_cmd, run_cli, wait_for, write_small_bank
+from helpers_runner import stored_count, MockServer, glasnost_cmd, run_cli, wait_for, write_small_bank
 
 pytestmark = pytest.mark.slow
-
-
-def _stored(db) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
@@ -35,12 +24,12 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
                 "--concurrency", "4", "--judge", "none", "--report", ""]
         child = subprocess.Popen(glasnost_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            assert wait_for(lambda: _stored(db) >= kill_after, timeout=60), "child never stored responses"
+            assert wait_for(lambda: stored_count(db) >= kill_after, timeout=60), "child never stored responses"
             assert wait_for(lambda: sum(server.stats()["received"].values()) > kill_after, timeout=30)
         finally:
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=30)
-        stored_at_kill = _stored(db)
+        stored_at_kill = stored_count(db)
         assert stored_at_kill == kill_after  # the server answered exactly that many; all were committed
         in_flight = sum(server.stats()["received"].values()) - kill_after
 

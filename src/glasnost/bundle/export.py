@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from glasnost.bundle.archive import write_archive
 from glasnost.bundle.errors import BundleError
+from glasnost.outfile import write_atomically
 from glasnost.bundle.format import (
     BANK,
     MANIFEST,
@@ -132,18 +131,4 @@ def export_run(
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, so a crash never leaves half a bundle."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BundleError(f"folder {folder} does not exist; create it or pass another --out")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".glasnost-", suffix=".tmp", dir=folder)
-    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
-        raise BundleError(f"cannot write {path} ({exc.strerror}); pass another --out") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise BundleError(f"cannot write {path} ({exc.strerror}); pass another --out") from None
+    write_atomically(path, lambda tmp: tmp.write_bytes(data), error=BundleError)

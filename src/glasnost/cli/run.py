@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         from glasnost.bank import load_bank
         from glasnost.records import GenerationConfig, TransportConfig
         from glasnost.run.audit import dry_run as plan_dry_run
-        from glasnost.run.audit import execute_plan, prepare
+        from glasnost.run.audit import prepare
         from glasnost.targets.spec import parse_targets
 
         specs = parse_targets(target or [DEFAULT_TARGET])

@@ -9,13 +9,12 @@ defining ``SECTION = Section(id, title, build, order)`` appears in every format.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from glasnost import __version__
 from glasnost.errors import ConfigError
+from glasnost.outfile import check_out_path, write_atomically
 from glasnost.report.model import (
     Cell,
     Chart,
@@ -69,31 +68,11 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html",
     """Write the report of ``run_ids`` to ``out`` (atomically: a reader never sees half a file)."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = Path(out)
-    if out.exists() and out.is_dir():
-        raise ConfigError(f"{out} is a folder; --out takes a file path")
-    if not out.parent.exists():
-        raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
+    out = check_out_path(Path(out))
     ctx = build_context(store, list(run_ids), judge, keep_text=(fmt == "html"))
     text = render(ctx, fmt)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".glasnost-report-", dir=str(out.parent))
-    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
-        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            # errors="replace": a lone surrogate in model output must not abort the whole report
-            fh.write(text.encode("utf-8", errors="replace"))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, out)
-    except OSError as exc:  # disk full, a file system that refuses the rename
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # errors="replace": a lone surrogate in model output must not abort the whole report
+    write_atomically(out, lambda tmp: tmp.write_bytes(text.encode("utf-8", errors="replace")))
     return out
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 from glasnost.errors import ConfigError
+from glasnost.outfile import check_out_path, write_atomically
 from glasnost.stats.data import choose_judge
 from glasnost.store.base import Store
 
@@ -87,30 +86,10 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
         except ImportError:
             raise ConfigError("parquet export needs the parquet extra: pip install 'glasnost[parquet]' "
                               "(or use --format csv or jsonl)") from None
-    out = Path(out)
-    if out.exists() and out.is_dir():
-        raise ConfigError(f"{out} is a folder; --out takes a file path")
-    if not out.parent.exists():
-        raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
+    out = check_out_path(Path(out))
     rows = iter_rows(store, run_ids, judge)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".glasnost-export-", dir=str(out.parent))
-    except OSError as exc:  # a folder we may not write in (read-only, /proc, another user's)
-        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
-    os.close(fd)
-    try:
-        n = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt](rows, Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except OSError as exc:  # disk full, a file system that refuses the rename
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {out} ({exc.strerror}); choose another --out") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
+    return write_atomically(out, lambda tmp: writer(rows, tmp))
 
 
 def _write_csv(rows: Iterator[dict[str, Any]], path: Path) -> int:

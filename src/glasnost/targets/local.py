@@ -30,7 +30,7 @@ from typing import Any, Mapping
 from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, canonical_json
 from glasnost.targets.base import ChatMessage, ChatRequest
-from glasnost.targets.think import split_reasoning
+from glasnost.targets.think import answer_outcome, split_reasoning
 
 _STOP = object()  # tells the worker to finish
 
@@ -215,14 +215,8 @@ class LocalTarget:
     @staticmethod
     def _completion(result: Any, latency_ms: float) -> Completion:
         split = split_reasoning(result.text)
-        if result.finish_reason == "length":
-            outcome = Outcome.truncated
-        elif not (split.text or "").strip():
-            outcome = Outcome.empty
-        else:
-            outcome = Outcome.ok
         return Completion(
-            outcome=outcome,
+            outcome=answer_outcome(result.finish_reason, split.text),
             text=split.text,
             reasoning=split.reasoning,
             thought_suppressed=split.thought_suppressed,

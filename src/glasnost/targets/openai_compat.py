@@ -34,7 +34,7 @@ from glasnost.targets.http11 import HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
-from glasnost.targets.think import split_reasoning
+from glasnost.targets.think import answer_outcome, split_reasoning
 
 LOGPROB_TOKENS_KEPT = 64  # "top logprobs of the first tokens": enough for a refusal opener
 PROBE_TIMEOUT_S = 10.0
@@ -344,14 +344,7 @@ class OpenAICompatTarget:
         split = split_reasoning(message.get("content"), reasoning_field)
         refusal = message.get("refusal")
         refusal = refusal if isinstance(refusal, str) and refusal.strip() else None
-        if finish == "content_filter" or refusal:
-            outcome = Outcome.blocked
-        elif finish in ("length", "max_tokens"):
-            outcome = Outcome.truncated
-        elif not (split.text or "").strip():
-            outcome = Outcome.empty
-        else:
-            outcome = Outcome.ok
+        outcome = Outcome.blocked if finish == "content_filter" or refusal else answer_outcome(finish, split.text)
         return Completion(
             outcome=outcome,
             text=split.text,

@@ -27,7 +27,7 @@ from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, Response, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.targets.base import ChatRequest
 from glasnost.targets.retry import is_policy_text
-from glasnost.targets.think import split_reasoning
+from glasnost.targets.think import answer_outcome, split_reasoning
 
 ANY_MODEL = "*"
 _STATUS_PREFIX = re.compile(r"^\s*(\d{3})\s*:")
@@ -74,12 +74,8 @@ def corpus_completion(row: dict[str, Any]) -> Completion:
         outcome = Outcome.blocked
     elif error:
         outcome = Outcome.error  # a technical failure (with or without partial text): never a verdict
-    elif finish in ("length", "max_tokens"):
-        outcome = Outcome.truncated
-    elif not (split.text or "").strip():
-        outcome = Outcome.empty
     else:
-        outcome = Outcome.ok
+        outcome = answer_outcome(finish, split.text)
     return Completion(
         outcome=outcome,
         text=split.text,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from glasnost.records import Outcome
+
 # The opening tag at the start (after whitespace); a few models spell it <thinking> or <seed:think>.
 _OPEN = re.compile(r"^\s*<(think|thinking|seed:think)>", re.IGNORECASE)
 # A closing tag with no opening one: templates that put "<think>" in the prompt (R1 distills) leave the
@@ -80,3 +82,12 @@ def split_reasoning(content: Any, reasoning_field: Any = None) -> Split:
     parts = [p.strip() for p in (field, inline) if p and p.strip()]
     reasoning = "\n\n".join(parts)
     return Split(text, reasoning or None, not reasoning)
+
+
+def answer_outcome(finish_reason: object, text: str | None) -> Outcome:
+    """The outcome of a well-formed answer (blocks and failures are decided before): every backend agrees."""
+    if finish_reason in ("length", "max_tokens"):
+        return Outcome.truncated
+    if not (text or "").strip():
+        return Outcome.empty
+    return Outcome.ok
