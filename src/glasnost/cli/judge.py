@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if agreement:
             kappa = agreement.get("kappa")
             raw = agreement.get("raw")
-            console.print(
-                f"panel agreement over {agreement['n']} responses: raw {raw:.3f}, Cohen's kappa "
-                f"{kappa:.3f}" if raw is not None and kappa is not None else
-                f"panel agreement over {agreement['n']} responses: undefined")
+            raw_s = f"{raw:.3f}" if raw is not None else "undefined"
+            # kappa is undefined when both judges gave one and the same label throughout (no chance baseline)
+            kappa_s = f"{kappa:.3f}" if kappa is not None else "undefined"
+            console.print(f"panel agreement over {agreement['n']} responses: raw {raw_s}, Cohen's kappa {kappa_s}")
