@@ -107,7 +107,7 @@ def _signals(detail: dict[str, Any]) -> dict[str, Any]:
     layers = detail.get("layers", {})
     return {"decided_by": detail.get("decided_by"), "opening": layers.get("rules", {}).get("opening", []),
             "official": layers.get("rules", {}).get("official"),
-            "probs": layers.get("learned", {}).get("probs")}
+            "probs": layers.get("learned", {}).get("probs"), "late": layers.get("rules", {}).get("late")}
 
 
 def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:

@@ -35,7 +35,10 @@ CLOSING_SHARE = 0.75  # matches after this share of a long answer are closing re
 LONG_ANSWER = 600
 SCAN_CHARS = 400  # only the opening decides, so clauses are tried only this far (speed)
 _UNSPACED = {"zh", "ja", "ko", "my", "th", "hi"}  # no usable \b: no spaces, particles, or combining marks
-ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing")
+# order matters: at one clause start the first category that matches wins, so rebuttal (the weakest) is last
+ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing", "rebuttal")
+LATE_SCAN_HEAD = 3000  # the late scan reads clauses up to here ...
+LATE_SCAN_TAIL = 800  # ... and in this many closing characters (cost stays flat however long the answer)
 _PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊")
 _CLAUSE_START = re.compile(f"[{_PUNCT}]")
 CATEGORY_LABEL = {
@@ -132,18 +135,34 @@ def _quoted(folded: str, start: int, pre: str) -> bool:
 
 
 def find_hits(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
-    """Declines, deflections, redirects and closings (not official markers: see ``find_official``)."""
+    """Declines, deflections, redirects, closings and rebuttals in the opening ``SCAN_CHARS`` characters
+    (not official markers: see ``find_official``; not later clauses: see ``find_late``)."""
+    return _scan(folded, original, langs, 0, min(len(folded.text), SCAN_CHARS))
+
+
+def find_late(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
+    """The same clauses after the opening scan: a decline or rebuttal that ends a lecture. Computed only when
+    the decision needs it (an answer that evades), like the official markers."""
+    n = len(folded.text)
+    if n <= SCAN_CHARS:
+        return []
+    hits = _scan(folded, original, langs, SCAN_CHARS, min(n, LATE_SCAN_HEAD))
+    if n > LATE_SCAN_HEAD:
+        hits += _scan(folded, original, langs, max(LATE_SCAN_HEAD, n - LATE_SCAN_TAIL), n)
+    return hits
+
+
+def _scan(folded: Folded, original: str, langs: tuple[str, ...], begin: int, limit: int) -> list[RuleHit]:
     comp = compiled(langs)
     text = folded.text
     n = len(text)
-    limit = min(n, SCAN_CHARS)
     hits: list[RuleHit] = []
     if comp.anchored is not None:
         # Trying the pattern only where a clause starts is ~3x faster than a search with a look-behind.
-        starts = [0] + [m.end() for m in _CLAUSE_START.finditer(text, 0, limit)]
+        starts = ([0] if begin == 0 else []) + [m.end() for m in _CLAUSE_START.finditer(text, max(0, begin - 1), limit)]
         last_end = -1
         for pos in starts:
-            if pos < last_end:
+            if pos < last_end or pos < begin:
                 continue
             m = comp.anchored.match(text, pos)
             if m is None or not m.lastgroup or "__" not in m.lastgroup:
@@ -153,7 +172,7 @@ def find_hits(folded: Folded, original: str, langs: tuple[str, ...]) -> list[Rul
             s, e = m.span(m.lastgroup)
             hits.append(_hit(cat, lang, s, e, folded, original, _where(text, s, n, m.group("pre") or "")))
     if comp.ending is not None:
-        for m in comp.ending.finditer(text, 0, limit):
+        for m in comp.ending.finditer(text, begin, limit):
             cat, lang = (m.lastgroup or "refusal_end__?").split("__", 1)
             s, e = m.span(m.lastgroup)
             hits.append(_hit("refusal", lang, s, e, folded, original, _where(text, s, n, "")))
