@@ -18,17 +18,21 @@ def register(app: typer.Typer) -> None:
         input_path: Path = typer.Argument(..., help="Transcripts, JSONL or JSONL.gz, in the corpus schema."),
         out: Path = opt(..., "--out", "-o", help="Output JSONL (.gz compresses); '-' writes to stdout."),
         strict: bool = opt(False, "--strict", help="Stop at the first malformed line (non-zero exit)."),
+        bank: str = opt("core", "--bank", "-b",
+                        help="Link rows to this bank's concepts (by concept_id, or by a prompt that is one of "
+                             "its probes word for word) so the facts layer can judge them; 'none' to skip."),
     ) -> None:
         """Classify transcripts with the offline judge: {"id", "label", "attributes", "evidence", "judge"} per line.
 
-        Reads id, prompt, response, reasoning, finish_reason, refusal_field, error and lang; other fields are
-        ignored. Memory stays flat however large the input."""
+        Reads id, prompt, response, reasoning, finish_reason, refusal_field, error, lang and concept_id; other
+        fields are ignored. Memory stays flat however large the input."""
         from glasnost.errors import ConfigError
         from glasnost.judge import OfflineJudge
         from glasnost.judge.corpus import BadLine, item_from_row, iter_rows
 
         if not input_path.exists():
             raise ConfigError(f"{input_path}: no such file")
+        linker = _linker(bank)
         judge = OfflineJudge()
         bad: list[int] = []
 
@@ -36,14 +40,20 @@ def register(app: typer.Typer) -> None:
             bad.append(b.line)
             err_console.print(f"{safe(input_path)}:{b.line}: skipped: {safe(b.reason)}", highlight=False)
 
-        n = 0
+        n = linked = 0
         counts: dict[str, int] = {}
         with _open_out(out) as fh:
             for _, row in iter_rows(input_path, strict=strict, on_bad=on_bad):
-                v = judge.judge_item(item_from_row(row))
+                item = item_from_row(row)
+                link = linker.link(row) if linker is not None else None
+                if link is not None:
+                    item.concept, item.lang = link.concept, link.lang
+                    linked += 1
+                v = judge.judge_item(item)
                 line = {
                     "id": row["id"],
                     "label": v.label.value,
+                    "concept": link.concept.id if link is not None else None,
                     "status": v.status,
                     "attributes": v.attributes.model_dump(mode="json"),
                     "evidence": [e.model_dump(mode="json", exclude_none=True) for e in v.evidence],
@@ -53,9 +63,19 @@ def register(app: typer.Typer) -> None:
                 counts[v.label.value] = counts.get(v.label.value, 0) + 1
                 n += 1
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-        err_console.print(f"classified {n} responses ({summary or 'none'}); skipped {len(bad)} malformed line(s)")
+        err_console.print(f"classified {n} responses ({summary or 'none'}); {linked} linked to bank concepts; "
+                          f"skipped {len(bad)} malformed line(s)")
         if n == 0:
             raise ConfigError(f"{input_path}: no line could be classified; is it JSONL in the corpus schema?")
+
+
+def _linker(spec: str):
+    if spec.strip().lower() in ("", "none"):
+        return None
+    from glasnost.bank import load_bank
+    from glasnost.judge.link import BankLinker
+
+    return BankLinker(load_bank(spec).concepts)
 
 
 class _Stdout:
