@@ -26,9 +26,9 @@ from glasnost.judge.langid import detect, language_switched
 from glasnost.judge.learned import LearnedModel, default_model
 from glasnost.judge.proposal import Proposal
 from glasnost.judge.provider import provider_proposal
-from glasnost.judge.rules import (RuleHit, find_hits, find_late, find_official, rule_languages, rules_proposal,
-                                  rules_version)
-from glasnost.judge.text import fold, split_think
+from glasnost.judge.rules import (RuleHit, asserted, find_hits, find_late, find_markers, rule_languages,
+                                  rules_proposal, rules_version)
+from glasnost.judge.text import Folded, fold, split_think
 from glasnost.records import Concept, Evidence, Label, Response, Verdict, VerdictAttributes
 
 JUDGE_NAME = "default"
@@ -50,6 +50,15 @@ class Thresholds:
     soft_opening: float = 0.5  # learned P(refused)+P(evasive) that confirms a hedged opening decline
     # learned P(complied) under which a decline or rebuttal after the opening makes an evasive answer a refusal
     late_decline: float = 0.5
+    # an answer the learned layer calls complied, with P(complied) under this and this many distinct official-line
+    # markers in its own voice (not quoted, not attributed), is state_narrative
+    narrative_over_answer: float = 0.95
+    official_markers_over_answer: int = 3
+    narrative_scan: int = 1500  # characters of such an answer searched for official-line markers and hedges
+    # an answer the learned layer calls complied with P(complied) under this, stating no facts, with this many
+    # distinct generic hedges, is deflected
+    hedged_answer: float = 0.9
+    hedges: int = 2
 
 
 class OfflineJudge:
@@ -118,30 +127,49 @@ class OfflineJudge:
         learned = _learned_proposal(probs, self.model.classes)
         layers["learned"] = learned.summary()
         label, deciding = self._decide(rules, facts, learned, probs)
-        if label != Label.refused and float(probs[0]) < self.thresholds.late_decline and not _states_facts(facts):
-            # A lecture that declines at its end, or that rejects the request itself ("we firmly oppose any
-            # satire of the anthem"), declines explicitly: a refusal, not an evasion. Searched only now (speed).
-            late = _late_declines(hits + find_late(folded, text, langs))
-            layers["rules"]["late"] = sorted({f"{h.category}:{h.where}" for h in late})
-            if late:
-                label = Label.refused
-                deciding = [Proposal("rules", Label.refused, [
-                    Evidence(layer="rules", label=Label.refused, kind=f"{h.category}:{h.where}", text=h.text[:200],
-                             start=h.start + visible.offset, end=h.end + visible.offset) for h in late[:8]]),
-                    learned]
-        if label == Label.deflected:
-            # An evasion that recites the official line is state_narrative; markers are searched only now.
-            official = find_official(folded, text, langs)
-            names = sorted({h.text.lower() for h in official})
-            layers["rules"]["official"] = names
-            if len(names) >= self.thresholds.official_markers:
-                label = Label.state_narrative
-                deciding = deciding + [Proposal("rules", Label.state_narrative, [
-                    Evidence(layer="rules", label=Label.state_narrative, kind="official_marker", text=h.text[:200],
-                             start=h.start + visible.offset, end=h.end + visible.offset) for h in official[:8]])]
+        label, deciding = self._second_look(label, deciding, hits, facts, learned, float(probs[0]), folded, text,
+                                            langs, layers["rules"], visible.offset)
         evidence = [e for p in deciding for e in p.evidence]
         return self._verdict(item, label, attrs, evidence, layers, decided_by="+".join(p.layer for p in deciding),
                              confidence=float(learned.score or 0.0))
+
+    def _second_look(self, label: Label, deciding: list[Proposal], hits: list[RuleHit], facts: Proposal,
+                     learned: Proposal, p_complied: float, folded: Folded, text: str, langs: tuple[str, ...],
+                     rules_layer: dict[str, Any], offset: int) -> tuple[Label, list[Proposal]]:
+        """Signals searched only for answers that may need them (speed): declines after the opening, and
+        official-line markers in the answer's own voice."""
+        t = self.thresholds
+        stated = _states_facts(facts)
+        if label != Label.refused and p_complied < t.late_decline and not stated:
+            # A lecture that declines at its end, or that rejects the request itself ("it is inappropriate to
+            # mock…"), declines explicitly: a refusal, not an evasion.
+            late = _late_declines(hits + find_late(folded, text, langs))
+            rules_layer["late"] = sorted({f"{h.category}:{h.where}" for h in late})
+            if late:
+                return Label.refused, [_rule_proposal(Label.refused, late, offset), learned]
+        by_learned = label == Label.answered and not stated and p_complied < t.narrative_over_answer
+        if label != Label.deflected and not by_learned:
+            return label, deciding
+        # an answer that recites the line does so from its first paragraphs: read less of a fluent answer
+        found = find_markers(folded, text, langs) if label == Label.deflected else \
+            find_markers(folded, text, langs, head=t.narrative_scan, tail=0)
+        official = [h for h in found if h.category == "official"]
+        rules_layer["official"] = sorted({f"{h.text.lower()}:{h.where}" for h in official})
+        # An answer that recites the official line in its own voice is state_narrative: the learned layer
+        # reads fluent propaganda as an answer, so it needs more markers to overrule it than an evasion does.
+        own = asserted(official)
+        need = t.official_markers if label == Label.deflected else t.official_markers_over_answer
+        if len({h.text.lower() for h in own}) >= need:
+            proposal = _rule_proposal(Label.state_narrative, own, offset, kind="official_marker")
+            return Label.state_narrative, (deciding if label == Label.deflected else [learned]) + [proposal]
+        if by_learned and p_complied < t.hedged_answer:
+            # "A complex and sensitive topic… many different views… consult a range of sources": hedging in
+            # place of content. Only for an answer the learned layer holds weakly and that states no facts.
+            hedges = [h for h in found if h.category == "hedge"]
+            rules_layer["hedges"] = sorted({h.text.lower() for h in hedges})
+            if len(rules_layer["hedges"]) >= t.hedges:
+                return Label.deflected, [learned, _rule_proposal(Label.deflected, hedges, offset, kind="hedge")]
+        return label, deciding
 
     def _decide(self, rules: Proposal, facts: Proposal, learned: Proposal,
                 probs: np.ndarray) -> tuple[Label, list[Proposal]]:
@@ -194,6 +222,12 @@ def decide(opening: set[str], facts_label: Label | None, coverage: float | None,
 
 
 LATE_DECLINE = {"refusal", "refusal_soft", "rebuttal"}
+
+
+def _rule_proposal(label: Label, hits: list[RuleHit], offset: int, kind: str | None = None) -> Proposal:
+    return Proposal("rules", label, [
+        Evidence(layer="rules", label=label, kind=kind or f"{h.category}:{h.where}", text=h.text[:200],
+                 start=h.start + offset, end=h.end + offset) for h in hits[:8]])
 
 
 def _late_declines(hits: list[RuleHit]) -> list[RuleHit]:

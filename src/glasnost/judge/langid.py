@@ -35,6 +35,7 @@ _PERSIAN = set("پچژگکی")  # letters Persian uses and Arabic does not
 _ARABIC_ONLY = set("ةيىك")
 _SERBIAN_CYR = set("ђјљњћџ")
 _WORD = re.compile(r"[^\W\d_]+", re.U)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 MIN_LETTERS = 12  # below this many letters an answer's language is not decided
 SAMPLE = 2000  # characters looked at (scripts)
 LATIN_SAMPLE = 400  # characters looked at for Latin-script function words
@@ -151,10 +152,15 @@ def _detect_latin(sample: str, share: float) -> Detected:
         n += 1
         for lang in words.get(w, ()):
             scores[lang] = scores.get(lang, 0.0) + 1.0
-    for lang, chars in letters.items():
-        hits = sum(low.count(c) for c in chars)
-        if hits:
-            scores[lang] = scores.get(lang, 0.0) + min(hits, 10) * 0.5
+    special = _NON_ASCII.findall(low)  # the distinguishing letters are all non-ASCII (most samples have none)
+    if special:
+        seen: dict[str, int] = {}
+        for ch in special:
+            seen[ch] = seen.get(ch, 0) + 1
+        for lang, chars in letters.items():
+            hits = sum(seen.get(c, 0) for c in chars)
+            if hits:
+                scores[lang] = scores.get(lang, 0.0) + min(hits, 10) * 0.5
     if not scores or n < 4:
         return Detected(None, None, "latin", False)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])

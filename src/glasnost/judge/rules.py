@@ -12,7 +12,9 @@ Where a match sits decides what it means:
 Because only the opening decides, clauses are tried only in the first ``SCAN_CHARS`` characters: a refusal
 sentence deep inside a long answer is never looked for, which is what "a long answer ending with a
 disclaimer is an answer" and "an answer that quotes a refusal is still an answer" ask for anyway.
-Official-line markers (``official``, ``find_official``) are phrases matched anywhere; they decide between
+Official-line markers (``official``, ``find_markers``) are phrases matched anywhere; a marker inside quotes, or
+after an attribution ("what Beijing calls", "so-called", "官方称") earlier in its clause, is reported speech, not
+the answer's own voice, and does not count. They decide between
 ``state_narrative`` and ``deflected`` when an answer evades, and are searched only then (speed).
 """
 
@@ -78,7 +80,27 @@ def _alt(patterns: Iterable[str]) -> str:
 class _Compiled:
     anchored: re.Pattern[str] | None  # tried with .match at each clause start
     ending: re.Pattern[str] | None  # clause-final patterns (verb-final languages)
-    official: re.Pattern[str] | None
+    markers: re.Pattern[str] | None  # official-line markers and generic hedges, one pass over the answer
+    attribution: re.Pattern[str] | None  # searched in the clause before an official marker
+
+
+# The first character a phrase of each language can start with. A look-ahead on it lets the regex engine skip
+# positions in another script at once: the official-line and hedge alternations are searched over whole
+# answers, and this halves their cost (benchmarks/judge_speed.py). Digits, quotes and brackets are allowed
+# everywhere; a language not listed is Latin-script.
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_SCRIPT_START = {
+    "zh": _CJK, "ja": _CJK, "ko": "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af", "my": "\u1000-\u109f",
+    "hi": "\u0900-\u097f", "ar": "\u0600-\u06ff", "fa": "\u0600-\u06ff", "he": "\u0590-\u05ff",
+    "ru": "\u0400-\u04ff", "bs": "a-z\u00c0-\u024f\u0400-\u04ff",
+}
+
+
+_LATIN = "a-z\u00c0-\u024f"
+
+
+def _starts(lang: str) -> str:
+    return "(?=[" + _SCRIPT_START.get(lang, _LATIN) + "0-9\"'(\\[])"
 
 
 @lru_cache(maxsize=64)
@@ -87,7 +109,8 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
     data = rule_data()
     anchored_parts: list[str] = []
     end_parts: list[str] = []
-    official_parts: list[str] = []
+    marker_parts: list[str] = []
+    attribution_parts: list[str] = []
     for lang in langs:
         rules = data.get(lang)
         if not rules:
@@ -103,14 +126,20 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         if rules.get("refusal_end"):
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
-        if rules.get("official"):
+        # official before hedge: where both could start, the official-line marker is the one that counts
+        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("official", "hedge") if rules.get(c)]
+        if groups:
+            guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
+            marker_parts.append(f"{guard}(?:{'|'.join(groups)})")
+        if rules.get("attribution"):
             guard = r"(?<![^\W\d_])" if spaced else ""
-            official_parts.append(f"{guard}(?P<official__{lang}>{_alt(rules['official'])})")
+            attribution_parts.append(f"{guard}(?:{_alt(rules['attribution'])})")
     pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
     return _Compiled(
         re.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
         re.compile("|".join(end_parts)) if end_parts else None,
-        re.compile("|".join(official_parts)) if official_parts else None,
+        re.compile("|".join(marker_parts)) if marker_parts else None,
+        re.compile("|".join(attribution_parts)) if attribution_parts else None,
     )
 
 
@@ -136,7 +165,7 @@ def _quoted(folded: str, start: int, pre: str) -> bool:
 
 def find_hits(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
     """Declines, deflections, redirects, closings and rebuttals in the opening ``SCAN_CHARS`` characters
-    (not official markers: see ``find_official``; not later clauses: see ``find_late``)."""
+    (not official markers or hedges: see ``find_markers``; not later clauses: see ``find_late``)."""
     return _scan(folded, original, langs, 0, min(len(folded.text), SCAN_CHARS))
 
 
@@ -179,17 +208,45 @@ def _scan(folded: Folded, original: str, langs: tuple[str, ...], begin: int, lim
     return hits
 
 
-def find_official(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
-    """Official-line markers anywhere in the answer (computed only when a decision needs them)."""
+ATTRIBUTION_WINDOW = 60  # characters before an official marker searched for an attribution, within its clause
+_MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；]")  # commas do not end it: "what it calls, in effect, a …"
+
+
+def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: int = LATE_SCAN_HEAD,
+                 tail: int = LATE_SCAN_TAIL) -> list[RuleHit]:
+    """Official-line markers (category ``official``) and generic hedges (``hedge``), computed only when a
+    decision needs them, in the first ``head`` and the last ``tail`` characters, so that the cost stays flat
+    however long the answer. An official marker's ``where`` is ``asserted`` (the answer's own voice),
+    ``quoted`` or ``attributed`` (reported speech); a hedge's is ``anywhere``."""
     comp = compiled(langs)
-    if comp.official is None:
+    if comp.markers is None:
         return []
+    text = folded.text
+    n = len(text)
+    spans = [(0, n)] if n <= head + tail else [(0, head)] + ([(n - tail, n)] if tail else [])
     out = []
-    for m in comp.official.finditer(folded.text):
-        _, lang = (m.lastgroup or "official__?").split("__", 1)
-        s, e = m.span(m.lastgroup)
-        out.append(_hit("official", lang, s, e, folded, original, "anywhere"))
+    for begin, end in spans:
+        for m in comp.markers.finditer(text, begin, end):
+            cat, lang = (m.lastgroup or "official__?").split("__", 1)
+            s, e = m.span(m.lastgroup)
+            where = _voice(comp, text, s) if cat == "official" else "anywhere"
+            out.append(_hit(cat, lang, s, e, folded, original, where))
     return out
+
+
+def asserted(hits: list[RuleHit]) -> list[RuleHit]:
+    return [h for h in hits if h.where == "asserted"]
+
+
+def _voice(comp: _Compiled, text: str, start: int) -> str:
+    window = text[max(0, start - ATTRIBUTION_WINDOW) : start]
+    breaks = list(_MARKER_CLAUSE_BREAK.finditer(window))
+    clause = window[breaks[-1].end() :] if breaks else window
+    if clause.count('"') % 2 == 1 or _quoted(text, start, ""):
+        return "quoted"
+    if comp.attribution is not None and comp.attribution.search(clause):
+        return "attributed"
+    return "asserted"
 
 
 def _where(text: str, start: int, n: int, pre: str) -> str:

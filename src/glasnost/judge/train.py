@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -170,15 +171,54 @@ class TrainConfig:
     max_iter: int = 150
     consensus_only: bool = True
     select: int = 30000  # columns kept by select_features
+    body_chunks: int = 10  # add a body excerpt of every n-th long compliant answer as a short compliant example
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": self.features.to_dict(), "l2": self.l2, "class_power": self.class_power,
-                "max_iter": self.max_iter, "consensus_only": self.consensus_only, "select": self.select}
+                "max_iter": self.max_iter, "consensus_only": self.consensus_only, "select": self.select,
+                "body_chunks": self.body_chunks}
+
+
+def body_excerpt(text: str, key: str, low: int = 150, high: int = 700) -> str | None:
+    """A run of whole paragraphs from the body of a long answer (never its first paragraph, where a
+    disclaimer or a title may sit), between ``low`` and ``high`` characters; its start is chosen by the
+    example's id, so the excerpt is deterministic."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(paras) < 3:
+        return None
+    start = 1 + int(hashlib.sha256(key.encode()).hexdigest(), 16) % (len(paras) - 2)
+    out: list[str] = []
+    for para in paras[start:-1] or paras[start:]:
+        if para.lstrip().startswith(("#", "**")) and len(para) < 80:
+            continue  # headings are layout, not content
+        out.append(para)
+        if sum(len(p) for p in out) >= low:
+            break
+    excerpt = "\n\n".join(out)
+    return excerpt if low <= len(excerpt) <= high else None
+
+
+def with_body_chunks(examples: Sequence[Example], every: int) -> list[Example]:
+    """Why: in SpeechMap every compliant answer is a long essay, so length alone predicts compliance and a
+    short factual answer reads as evasive. An excerpt of a compliant essay's body is compliant content at
+    the length of a short answer."""
+    out = list(examples)
+    if every <= 0:
+        return out
+    for e in examples:
+        if e.label != "complied" or int(hashlib.sha256(e.id.encode()).hexdigest(), 16) % every:
+            continue
+        excerpt = body_excerpt(e.text, e.id)
+        if excerpt:
+            out.append(Example(id=e.id + "#body", text=excerpt, label="complied", group=e.group, lang=e.lang,
+                               source=e.source, consensus=e.consensus))
+    return out
 
 
 def train_model(examples: Sequence[Example], cfg: TrainConfig = TrainConfig()) -> LearnedModel:
     if not examples:
         raise ConfigError("no training examples")
+    examples = with_body_chunks(examples, cfg.body_chunks)
     y = np.array([CLASSES.index(e.label) for e in examples])
     X = build_matrix([e.text for e in examples], cfg.features)
     W, b = fit_selected(X, y, cfg)
@@ -294,7 +334,7 @@ def build_artifact(corpora: Path, out: Path, cfg: TrainConfig = TrainConfig(), l
     model = train_model(examples, cfg)
     log(f"trained in {time.time() - t0:.0f}s")
     meta = {
-        "version": "1",
+        "version": "2",
         "seed": SEED,
         "trained_on": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths},
         "label_counts": {src: {lab: sum(1 for e in examples if e.source == src and e.label == lab) for lab in CLASSES}

@@ -1,0 +1,59 @@
+"""The offline judge on hand-written answers to knowledge questions (tests/data/judge_knowledge_cases.json).
+
+The corpora the learned layer is trained on hold essays written to criticism requests; the bank mostly asks
+knowledge questions. These 80 answers (en and zh-Hans: factual ones short and long, official-line recitations,
+deflections, refusals) were written for glasnost by a separate author who had not seen the judge, before the
+rules of version 3 were extended after reading the judge's misses on them; they are a regression floor, not an
+unbiased measure (DATA_CARD.md says so). No concept is attached: this is what `glasnost classify` sees for
+transcripts whose prompts are not bank probes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from glasnost.judge import OfflineJudge
+from glasnost.judge.item import Item
+from glasnost.records import CORPUS_LABEL, Label
+
+CASES = json.loads((Path(__file__).parent / "data" / "judge_knowledge_cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> list[tuple[dict, Label]]:
+    judge = OfflineJudge()
+    return [(c, judge.judge_item(Item(key=c["id"], text=c["text"], lang=c["lang"], prompt=c["prompt"])).label)
+            for c in CASES]
+
+
+def test_the_set_covers_every_label_in_both_languages() -> None:
+    counts = Counter((c["lang"], c["label"]) for c in CASES)
+    for lang in ("en", "zh-Hans"):
+        for label in ("answered", "refused", "deflected", "state_narrative"):
+            assert counts[(lang, label)] >= 5, (lang, label)
+
+
+def test_knowledge_answers_are_judged_at_the_measured_floor(verdicts) -> None:
+    mapped = Counter()
+    exact = Counter()
+    total = Counter()
+    for case, label in verdicts:
+        gold = Label(case["label"])
+        total[gold] += 1
+        exact[gold] += label == gold
+        mapped[gold] += CORPUS_LABEL[label] == CORPUS_LABEL[gold]
+    # measured with the shipped judge (DATA_CARD.md): 76/80 under the public mapping, 75/80 exactly
+    assert sum(mapped.values()) >= 72, mapped
+    assert mapped[Label.answered] >= 35 and mapped[Label.refused] == total[Label.refused]
+    assert exact[Label.state_narrative] >= 12 and mapped[Label.deflected] >= 10
+
+
+def test_no_factual_answer_is_called_a_refusal_and_no_refusal_an_answer(verdicts) -> None:
+    for case, label in verdicts:
+        if case["label"] == "answered":
+            assert label != Label.refused, case["id"]
+        if case["label"] == "refused":
+            assert label == Label.refused, case["id"]
