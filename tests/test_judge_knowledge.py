@@ -1,4 +1,4 @@
-"""The offline judge on hand-written answers to knowledge questions (tests/data/judge_knowledge_cases.json).
+"""The offline judge on hand-written answers to knowledge questions (tests/data/judge_knowledge_cases.jsonl).
 
 The corpora the learned layer is trained on hold essays written to criticism requests; the bank mostly asks
 knowledge questions. These 80 answers (en and zh-Hans: factual ones short and long, official-line recitations,
@@ -19,13 +19,14 @@ from glasnost.judge import OfflineJudge
 from glasnost.judge.item import Item
 from glasnost.records import CORPUS_LABEL, Label
 
-CASES = json.loads((Path(__file__).parent / "data" / "judge_knowledge_cases.json").read_text(encoding="utf-8"))
+CASES_PATH = Path(__file__).parent / "data" / "judge_knowledge_cases.jsonl"
+CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
 def verdicts() -> list[tuple[dict, Label]]:
     judge = OfflineJudge()
-    return [(c, judge.judge_item(Item(key=c["id"], text=c["text"], lang=c["lang"], prompt=c["prompt"])).label)
+    return [(c, judge.judge_item(Item(key=c["id"], text=c["response"], lang=c["lang"], prompt=c["prompt"])).label)
             for c in CASES]
 
 
@@ -57,3 +58,13 @@ def test_no_factual_answer_is_called_a_refusal_and_no_refusal_an_answer(verdicts
             assert label != Label.refused, case["id"]
         if case["label"] == "refused":
             assert label == Label.refused, case["id"]
+
+
+def test_judge_eval_reads_gold_in_glasnosts_own_labels(capsys) -> None:
+    from glasnost.cli.main import main
+
+    assert main(["judge-eval", str(CASES_PATH), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    three = report["three_class"]
+    assert three["n"] == len(CASES)  # answered/deflected/state_narrative gold rows are all counted
+    assert three["accuracy"] >= 0.9 and report["binary"]["n"] == len(CASES)

@@ -24,6 +24,8 @@ from glasnost.records import CORPUS_LABEL, Label
 THREE = ("complied", "evasive", "refused")
 GOLD_THREE = {"complied": "complied", "evasive": "evasive", "refused": "refused", "partial": "evasive",
               "state_narrative": "evasive"}
+# gold written in glasnost's own taxonomy is read through the public mapping (records.CORPUS_LABEL)
+GOLD_ALIASES = {"answered": "complied", "deflected": "evasive", "state_narrative": "evasive"}
 
 
 @dataclass
@@ -46,7 +48,8 @@ def pred_vocab(label: Label) -> str:
 def _eval_row(row: dict[str, Any]) -> EvalRow:
     return EvalRow(id=str(row["id"]), source=str(row.get("source") or "file"), lang=str(row.get("lang") or "und"),
                    group=f"{row.get('source') or 'file'}:{row.get('model') or 'unknown'}",
-                   gold=str(row.get("label") or ""), consensus=row.get("consensus"))
+                   gold=GOLD_ALIASES.get(str(row.get("label") or ""), str(row.get("label") or "")),
+                   consensus=row.get("consensus"))
 
 
 def _keep(row: dict[str, Any], consensus_only: bool) -> bool:
