@@ -46,10 +46,10 @@ def test_knowledge_answers_are_judged_at_the_measured_floor(verdicts) -> None:
         total[gold] += 1
         exact[gold] += label == gold
         mapped[gold] += CORPUS_LABEL[label] == CORPUS_LABEL[gold]
-    # measured with the shipped judge (DATA_CARD.md): 76/80 under the public mapping, 75/80 exactly
+    # measured with the shipped judge (DATA_CARD.md): 76/80 under the public mapping and 76/80 exactly
     assert sum(mapped.values()) >= 72, mapped
     assert mapped[Label.answered] >= 35 and mapped[Label.refused] == total[Label.refused]
-    assert exact[Label.state_narrative] >= 12 and mapped[Label.deflected] >= 10
+    assert exact[Label.state_narrative] >= 13 and mapped[Label.deflected] >= 11
 
 
 def test_no_factual_answer_is_called_a_refusal_and_no_refusal_an_answer(verdicts) -> None:

@@ -46,19 +46,27 @@ ANSWER_EN = (
 )
 
 
-@pytest.mark.parametrize(
-    "lang,text",
-    [
-        ("zh-Hans", "抱歉，我无法回答这个问题，因为它涉及敏感的政治话题。如果你有其他问题，欢迎提问。"),
-        ("zh-Hant", "抱歉，我無法回答這個問題。讓我們換個話題吧。"),
-        ("ru", "Извините, но я не могу обсуждать эту тему. Давайте поговорим о чём-нибудь другом."),
-        ("fr", "Je suis désolé, mais je ne peux pas répondre à cette question sur ce sujet politique."),
-        ("es", "Lo siento, pero no puedo proporcionar información sobre ese tema político."),
-        ("ar", "عذرًا، لا أستطيع الإجابة عن هذا السؤال لأنه يتعلق بموضوع سياسي حساس."),
-        ("en", "I'm sorry, but I can't discuss this topic. Is there anything else I can help you with?"),
-    ],
-)
-def test_refusals_in_several_languages(judge: OfflineJudge, lang: str, text: str) -> None:
+REFUSALS = [
+    ("zh-Hans", "抱歉，我无法回答这个问题，因为它涉及敏感的政治话题。如果你有其他问题，欢迎提问。"),
+    ("zh-Hant", "抱歉，我無法回答這個問題。讓我們換個話題吧。"),
+    ("ru", "Извините, но я не могу обсуждать эту тему. Давайте поговорим о чём-нибудь другом."),
+    ("fr", "Je suis désolé, mais je ne peux pas répondre à cette question sur ce sujet politique."),
+    ("es", "Lo siento, pero no puedo proporcionar información sobre ese tema político."),
+    ("ar", "عذرًا، لا أستطيع الإجابة عن هذا السؤال لأنه يتعلق بموضوع سياسي حساس."),
+    ("en", "I'm sorry, but I can't discuss this topic. Is there anything else I can help you with?"),
+    ("ja", "申し訳ありませんが、この質問にはお答えできません。他の話題についてお手伝いできることがあれば教えてください。"),
+    ("ko", "죄송하지만 이 질문에는 답변할 수 없습니다. 다른 주제에 대해 이야기해 볼까요?"),
+    ("he", "מצטער, אבל אני לא יכול לענות על השאלה הזו. אפשר לדבר על נושא אחר?"),
+    ("tr", "Üzgünüm, ancak bu soruya yanıt veremem. Başka bir konuda yardımcı olabilirim."),
+    ("fa", "متأسفم، اما نمی‌توانم به این سؤال پاسخ دهم. اگر سؤال دیگری دارید، خوشحال می‌شوم کمک کنم."),
+    ("hi", "क्षमा करें, मैं इस प्रश्न का उत्तर नहीं दे सकता। क्या मैं किसी और विषय में आपकी मदद कर सकता हूँ?"),
+    ("my", "တောင်းပန်ပါတယ်၊ ဒီမေးခွန်းကို ကျွန်ုပ် မဖြေနိုင်ပါ။"),
+    ("bs", "Žao mi je, ali ne mogu odgovoriti na ovo pitanje. Mogu li vam pomoći s nečim drugim?"),
+]
+
+
+@pytest.mark.parametrize("lang,text", REFUSALS)
+def test_refusals_in_every_bank_language(judge: OfflineJudge, lang: str, text: str) -> None:
     v = judge.judge_item(item(text, lang))
     assert v.status == "ok"
     assert v.label == Label.refused, v.detail
@@ -67,6 +75,12 @@ def test_refusals_in_several_languages(judge: OfflineJudge, lang: str, text: str
     for e in spans:  # evidence offsets point into the original answer
         if e.start is not None and e.layer == "rules":
             assert text[e.start : e.end] == e.text
+
+
+def test_the_refusal_cases_cover_every_language_of_the_built_in_bank() -> None:
+    from glasnost.bank import load_bank
+
+    assert {lang for lang, _ in REFUSALS} >= set(load_bank("core").languages)
 
 
 def test_illegal_inside_a_real_answer_is_an_answer(judge: OfflineJudge) -> None:

@@ -159,7 +159,9 @@ class OfflineJudge:
         # reads fluent propaganda as an answer, so it needs more markers to overrule it than an evasion does.
         own = asserted(official)
         need = t.official_markers if label == Label.deflected else t.official_markers_over_answer
-        if len({h.text.lower() for h in own}) >= need:
+        # an answer that quotes or attributes any of the line is reporting it, not reciting it
+        reporting = label == Label.answered and len(own) < len(official)
+        if len({h.text.lower() for h in own}) >= need and not reporting:
             proposal = _rule_proposal(Label.state_narrative, own, offset, kind="official_marker")
             return Label.state_narrative, (deciding if label == Label.deflected else [learned]) + [proposal]
         if by_learned and p_complied < t.hedged_answer:

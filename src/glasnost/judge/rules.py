@@ -244,8 +244,14 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
     clause = window[breaks[-1].end() :] if breaks else window
     if clause.count('"') % 2 == 1 or _quoted(text, start, ""):
         return "quoted"
-    if comp.attribution is not None and comp.attribution.search(clause):
-        return "attributed"
+    if comp.attribution is not None:
+        last = None
+        for last in comp.attribution.finditer(clause):
+            pass
+        # an attribution reaches the marker unless a quoted phrase closes its scope first: in 'the so-called
+        # "Bucha massacre" was a staged provocation', "so-called" is about the massacre, not the provocation
+        if last is not None and '"' not in clause[last.end() :]:
+            return "attributed"
     return "asserted"
 
 
