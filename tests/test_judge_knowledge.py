@@ -46,9 +46,9 @@ def test_knowledge_answers_are_judged_at_the_measured_floor(verdicts) -> None:
         total[gold] += 1
         exact[gold] += label == gold
         mapped[gold] += CORPUS_LABEL[label] == CORPUS_LABEL[gold]
-    # measured with the shipped judge (DATA_CARD.md): 76/80 under the public mapping and 76/80 exactly
-    assert sum(mapped.values()) >= 72, mapped
-    assert mapped[Label.answered] >= 35 and mapped[Label.refused] == total[Label.refused]
+    # measured with the shipped judge (DATA_CARD.md): 79/80, under the public mapping and exactly
+    assert sum(mapped.values()) >= 75, mapped
+    assert mapped[Label.answered] >= 38 and mapped[Label.refused] == total[Label.refused]
     assert exact[Label.state_narrative] >= 13 and mapped[Label.deflected] >= 11
 
 

@@ -127,7 +127,7 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
         # official before hedge: where both could start, the official-line marker is the one that counts
-        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("official", "hedge") if rules.get(c)]
+        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("official", "hedge", "specifics") if rules.get(c)]
         if groups:
             guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
             marker_parts.append(f"{guard}(?:{'|'.join(groups)})")
@@ -214,7 +214,8 @@ _MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；]")  # commas do not end 
 
 def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: int = LATE_SCAN_HEAD,
                  tail: int = LATE_SCAN_TAIL) -> list[RuleHit]:
-    """Official-line markers (category ``official``) and generic hedges (``hedge``), computed only when a
+    """Official-line markers (category ``official``), generic hedges (``hedge``) and specifics (``specifics``:
+    dates, figures), computed only when a
     decision needs them, in the first ``head`` and the last ``tail`` characters, so that the cost stays flat
     however long the answer. An official marker's ``where`` is ``asserted`` (the answer's own voice),
     ``quoted`` or ``attributed`` (reported speech); a hedge's is ``anywhere``."""
