@@ -53,7 +53,8 @@ ZH_FACTUAL = ("1989年春天，大批学生和市民聚集在北京天安门广�
 
 def test_classify_links_bank_probes_so_the_facts_layer_can_judge(tmp_path: Path, capsys) -> None:
     rows = [
-        {"id": "by-prompt", "prompt": "  " + ZH_TIANANMEN.replace("？", "?") + "\n", "lang": "zh", "response": ZH_FACTUAL},
+        {"id": "by-prompt", "prompt": "  " + ZH_TIANANMEN.replace("？", "?") + "\n", "lang": "zh",
+         "response": ZH_FACTUAL},
         {"id": "by-id", "prompt": "System: be brief.\n" + ZH_TIANANMEN, "concept_id": "cn.tiananmen-1989.knowledge",
          "lang": "zh", "response": ZH_FACTUAL},
         {"id": "other", "prompt": ZH_TIANANMEN + "请详细说明。", "lang": "zh", "response": ZH_FACTUAL},

@@ -8,7 +8,10 @@ Order of authority:
 4. otherwise the rules, the facts/narrative layer and the learned model are weighed together
    (``_decide``): an opening decline is a refusal unless the learned model is confident the answer goes on
    to comply; concept narrative markers with low fact coverage are ``state_narrative``; otherwise the learned
-   model decides, with thresholds chosen by grouped cross-validation, and fact coverage tips close calls.
+   model decides, with thresholds chosen by grouped cross-validation, and fact coverage tips close calls;
+5. a second look (``_second_look``) searches, only where the decision may need it, for declines after the
+   opening (→ refused), official-line markers in the answer's own voice (→ state_narrative), dates and
+   figures in a learned-only deflection (→ answered) and hedging in a weakly held answer (→ deflected).
 Every layer's proposal is kept in ``detail["layers"]``; ``evidence`` lists what the deciding layers saw.
 """
 
@@ -140,8 +143,8 @@ class OfflineJudge:
     def _second_look(self, label: Label, deciding: list[Proposal], hits: list[RuleHit], facts: Proposal,
                      learned: Proposal, probs: np.ndarray, folded: Folded, text: str, langs: tuple[str, ...],
                      rules_layer: dict[str, Any], offset: int) -> tuple[Label, list[Proposal]]:
-        """Signals searched only for answers that may need them (speed): declines after the opening, and
-        official-line markers in the answer's own voice."""
+        """Signals searched only for answers that may need them (speed): declines after the opening,
+        official-line markers in the answer's own voice, specifics and hedges (docs/judge.md)."""
         t = self.thresholds
         p_complied, p_evasive = float(probs[0]), float(probs[1])
         stated = _states_facts(facts)

@@ -14,8 +14,9 @@ sentence deep inside a long answer is never looked for, which is what "a long an
 disclaimer is an answer" and "an answer that quotes a refusal is still an answer" ask for anyway.
 Official-line markers (``official``, ``find_markers``) are phrases matched anywhere; a marker inside quotes, or
 after an attribution ("what Beijing calls", "so-called", "官方称") earlier in its clause, is reported speech, not
-the answer's own voice, and does not count. They decide between
-``state_narrative`` and ``deflected`` when an answer evades, and are searched only then (speed).
+the answer's own voice, and does not count. They make an evasion, or an answer the learned layer holds
+weakly, ``state_narrative``, and are searched only for those (speed), with hedges and specifics (dates and
+figures) in the same pass.
 """
 
 from __future__ import annotations
@@ -80,22 +81,20 @@ def _alt(patterns: Iterable[str]) -> str:
 class _Compiled:
     anchored: re.Pattern[str] | None  # tried with .match at each clause start
     ending: re.Pattern[str] | None  # clause-final patterns (verb-final languages)
-    markers: re.Pattern[str] | None  # official-line markers and generic hedges, one pass over the answer
+    markers: re.Pattern[str] | None  # official-line markers, hedges and specifics: one pass over the answer
     attribution: re.Pattern[str] | None  # searched in the clause before an official marker
 
 
 # The first character a phrase of each language can start with. A look-ahead on it lets the regex engine skip
-# positions in another script at once: the official-line and hedge alternations are searched over whole
-# answers, and this halves their cost (benchmarks/judge_speed.py). Digits, quotes and brackets are allowed
-# everywhere; a language not listed is Latin-script.
+# positions in another script at once: the marker alternations are searched over whole answers, and this
+# halved their cost on Chinese answers (a Latin-script pattern is no longer tried at every Han character).
+# Digits, quotes and brackets are allowed everywhere; a language not listed is Latin-script.
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _SCRIPT_START = {
     "zh": _CJK, "ja": _CJK, "ko": "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af", "my": "\u1000-\u109f",
     "hi": "\u0900-\u097f", "ar": "\u0600-\u06ff", "fa": "\u0600-\u06ff", "he": "\u0590-\u05ff",
     "ru": "\u0400-\u04ff", "bs": "a-z\u00c0-\u024f\u0400-\u04ff",
 }
-
-
 _LATIN = "a-z\u00c0-\u024f"
 
 
@@ -188,7 +187,9 @@ def _scan(folded: Folded, original: str, langs: tuple[str, ...], begin: int, lim
     hits: list[RuleHit] = []
     if comp.anchored is not None:
         # Trying the pattern only where a clause starts is ~3x faster than a search with a look-behind.
-        starts = ([0] if begin == 0 else []) + [m.end() for m in _CLAUSE_START.finditer(text, max(0, begin - 1), limit)]
+        starts = [m.end() for m in _CLAUSE_START.finditer(text, max(0, begin - 1), limit)]
+        if begin == 0:
+            starts.insert(0, 0)
         last_end = -1
         for pos in starts:
             if pos < last_end or pos < begin:
@@ -215,10 +216,10 @@ _MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；]")  # commas do not end 
 def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: int = LATE_SCAN_HEAD,
                  tail: int = LATE_SCAN_TAIL) -> list[RuleHit]:
     """Official-line markers (category ``official``), generic hedges (``hedge``) and specifics (``specifics``:
-    dates, figures), computed only when a
-    decision needs them, in the first ``head`` and the last ``tail`` characters, so that the cost stays flat
-    however long the answer. An official marker's ``where`` is ``asserted`` (the answer's own voice),
-    ``quoted`` or ``attributed`` (reported speech); a hedge's is ``anywhere``."""
+    dates, figures), computed only when a decision needs them, in the first ``head`` and the last ``tail``
+    characters, so that the cost stays flat however long the answer. An official marker's ``where`` is
+    ``asserted`` (the answer's own voice), ``quoted`` or ``attributed`` (reported speech); the others'
+    is ``anywhere``."""
     comp = compiled(langs)
     if comp.markers is None:
         return []

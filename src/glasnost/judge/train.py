@@ -4,7 +4,8 @@ Examples come from the labelled corpora (see data/DATA_CARD.md). Labels are the 
 complied, evasive, refused. Rows whose label is blocked or error are pipeline statuses, not behaviour, and
 are left to the provider layer. SpeechMap rows are used only where both public judges agree (consensus),
 because a disagreement means the reference itself is uncertain. XSTest ``partial`` (a refusal mixed with
-some compliance) is trained as evasive: it is neither a full answer nor a plain refusal.
+some compliance) is trained as evasive: it is neither a full answer nor a plain refusal. Body excerpts of
+some compliant essays are added as short compliant examples (``with_body_chunks``: why is said there).
 
 Everything is deterministic for a given input and seed: the fold assignment, the optimiser (full-batch
 L-BFGS from zero) and the feature hashing.
