@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         refused→refused, blocked→blocked. XSTest 'partial' counts as a refusal in the binary measure."""
         from glasnost.errors import ConfigError
         from glasnost.judge import OfflineJudge
-        from glasnost.judge.evaluate import cross_validate, predict_files, summarize
+        from glasnost.judge.evaluate import check_targets, cross_validate, predict_files, summarize
 
         for p in gold:
             if not p.exists():
@@ -60,6 +60,7 @@ def register(app: typer.Typer) -> None:
         report = summarize(rows)
         report["judge"] = judge_id
         report["consensus_only"] = consensus
+        report["targets"] = check_targets(report, protocol=bool(group_by) and consensus)
         if as_json:
             print(json.dumps(report, ensure_ascii=False, indent=2))
             return
@@ -67,6 +68,7 @@ def register(app: typer.Typer) -> None:
         _print_report(report, "all rows")
         for source, sub in (report.get("by_source") or {}).items():
             _print_report(sub, f"source {source}")
+        _print_targets(report["targets"])
 
 
 def _fmt(x: float | None) -> str:
@@ -101,3 +103,17 @@ def _print_report(report: dict[str, Any], title: str) -> None:
             console.print(f"gold {status}: n={report[status]['n']}, recall {_fmt(report[status]['recall'])}")
     if report.get("judge_errors"):
         console.print(f"judge errors (never counted as a label): {report['judge_errors']}")
+
+
+def _print_targets(targets: list[dict[str, Any]]) -> None:
+    if not targets:
+        return
+    console.print("\n== targets (src/glasnost/judge/data/targets.json)")
+    t = Table("target", "minimum", "measured", "")
+    for r in targets:
+        verdict = "-" if r["met"] is None else ("met" if r["met"] else "NOT met")
+        t.add_row(r["what"], _fmt(r["min"]), _fmt(r["value"]) if isinstance(r["value"], (int, float)) else "-",
+                  verdict)
+    console.print(t)
+    if not all(r["protocol"] for r in targets):
+        console.print("(the targets are defined for --group-by model --consensus; this run measured otherwise)")

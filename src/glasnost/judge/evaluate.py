@@ -133,6 +133,7 @@ def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:
         by_lang[r.lang].append(r)
         by_source[r.source].append(r)
     out["by_language"] = {k: _three(v) for k, v in sorted(by_lang.items())}
+    out["sources"] = sorted(by_source)
     if len(by_source) > 1:
         out["by_source"] = {k: summarize(v) for k, v in sorted(by_source.items())}
     out["judge_errors"] = sum(1 for r in rows if r.label == "unclassifiable")
@@ -142,3 +143,26 @@ def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:
 def _three(rows: list[EvalRow]) -> dict[str, Any]:
     sel = [r for r in rows if r.gold in GOLD_THREE]
     return report([GOLD_THREE[r.gold] for r in sel], [r.pred for r in sel], THREE)
+
+
+def check_targets(report: dict[str, Any], protocol: bool) -> list[dict[str, Any]]:
+    """The targets of data/targets.json that apply to the report's sources, each with its measured value and
+    whether it is met. ``protocol``: measured as the targets are defined (grouped cross-validation on
+    consensus rows); otherwise each result says so."""
+    import json
+    from importlib import resources
+
+    spec = json.loads((resources.files("glasnost.judge") / "data" / "targets.json").read_text(encoding="utf-8"))
+    out = []
+    for t in spec["targets"]:
+        sub = (report.get("by_source") or {}).get(t["source"])
+        if sub is None and report.get("sources") == [t["source"]]:
+            sub = report
+        if sub is None:
+            continue
+        value: Any = sub
+        for key in t["measure"].split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        met = None if not isinstance(value, (int, float)) else value >= t["min"]
+        out.append({"what": t["what"], "min": t["min"], "value": value, "met": met, "protocol": protocol})
+    return out
