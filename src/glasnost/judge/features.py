@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -121,12 +122,12 @@ def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray
     the last 2*tail raw characters are read, so the cost does not grow with the answer. All namespaces are
     hashed in one pass over one array and de-duplicated without sorting (the speed target is 2,000/s)."""
     mask = np.uint32((1 << cfg.bits) - 1)
-    raw = _codepoints(prepared)
-    front = _normalise(raw[: 2 * cfg.body])
+    n_chars = len(prepared)  # a str's length is its number of code points
+    front = _normalise(_codepoints(prepared[: 2 * cfg.body]))  # only what is read is converted
     fb = front[: cfg.body]
     long = front.size > cfg.head
     if long:
-        back = _normalise(raw[-2 * cfg.tail :]) if raw.size > 2 * cfg.body else front
+        back = _normalise(_codepoints(prepared[-2 * cfg.tail :])) if n_chars > 2 * cfg.body else front
         tail = back[-cfg.tail :]
         arr = np.concatenate((_SPACE1, fb, tail, _SPACE1))
         segments = [(0, 0, min(cfg.head + 1, 1 + fb.size)), (1, 1, 1 + fb.size), (2, 1 + fb.size, arr.size)]
@@ -159,9 +160,13 @@ def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray
     scale = (1.0 / np.sqrt(np.maximum(np.bincount(key_ns, minlength=3), 1))).astype(np.float32)
     val = scale[key_ns]
     # A coarse length signal: refusals are short, essays long. Hashed like a token so it needs no dense column.
-    bucket = int(np.log2((front.size if raw.size <= 2 * cfg.body else raw.size) + 1))
-    length_idx = int(_mix(np.array([0xA11CE + bucket], dtype=np.uint32))[0] & mask)
-    return np.append(idx, length_idx), np.append(val, np.float32(1.0))
+    bucket = int(np.log2((front.size if n_chars <= 2 * cfg.body else n_chars) + 1))
+    return np.append(idx, _length_index(bucket, cfg.bits)), np.append(val, np.float32(1.0))
+
+
+@lru_cache(maxsize=256)
+def _length_index(bucket: int, bits: int) -> int:
+    return int(_mix(np.array([0xA11CE + bucket], dtype=np.uint32))[0] & np.uint32((1 << bits) - 1))
 
 
 def ngram_names(prepared: str, cfg: FeatureConfig) -> list[tuple[int, str]]:
