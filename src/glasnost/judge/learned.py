@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,19 @@ class LearnedModel:
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
 
+    @cached_property
+    def _rows(self) -> np.ndarray:
+        """The weights padded to four columns: numpy gathers 16-byte rows about twice as fast as 12-byte ones,
+        and the gather is a third of the learned layer's time. The extra columns are zero."""
+        n, k = self.weights.shape
+        padded = np.zeros((n, max(4, k)), dtype=np.float32)
+        padded[:, :k] = self.weights
+        return padded
+
     def logits(self, text: str, folded: str | None = None) -> np.ndarray:
         """Class scores of a visible answer; pass ``folded`` (judge/text.fold) when already computed."""
         idx, val = featurize(prepare(text) if folded is None else folded, self.cfg)
-        return val @ np.take(self.weights, idx, axis=0) + self.bias
+        return (val @ np.take(self._rows, idx, axis=0))[: len(self.classes)] + self.bias
 
     def proba(self, text: str, folded: str | None = None) -> np.ndarray:
         z = self.logits(text, folded)
