@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from glasnost.judge import OfflineJudge
-from glasnost.judge.item import Item
+from glasnost.judge.corpus import item_from_row
 from glasnost.records import CORPUS_LABEL, Label
 
 CASES_PATH = Path(__file__).parent / "data" / "judge_knowledge_cases.jsonl"
@@ -26,8 +26,7 @@ CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").spl
 @pytest.fixture(scope="module")
 def verdicts() -> list[tuple[dict, Label]]:
     judge = OfflineJudge()
-    return [(c, judge.judge_item(Item(key=c["id"], text=c["response"], lang=c["lang"], prompt=c["prompt"])).label)
-            for c in CASES]
+    return [(c, judge.judge_item(item_from_row(c)).label) for c in CASES]
 
 
 def test_the_set_covers_every_label_in_both_languages() -> None:

@@ -166,6 +166,7 @@ class OfflineJudge:
         found = find_markers(folded, text, langs) if label == Label.deflected else \
             find_markers(folded, text, langs, head=t.narrative_scan, tail=0)
         official = [h for h in found if h.category == "official"]
+        hedges = [h for h in found if h.category == "hedge"]
         rules_layer["official"] = sorted({f"{h.text.lower()}:{h.where}" for h in official})
         # An answer that recites the official line in its own voice is state_narrative: the learned layer
         # reads fluent propaganda as an answer, so it needs more markers to overrule it than an evasion does.
@@ -180,7 +181,6 @@ class OfflineJudge:
             # A short answer dense with dates and figures is giving information: the learned layer, trained on
             # essays, reads short as evasive. Only when nothing else (no hedge, no official line) says evade.
             specifics = {h.text.lower() for h in found if h.category == "specifics"}
-            hedges = [h for h in found if h.category == "hedge"]
             if len(specifics) >= t.specifics and not hedges and p_evasive < t.specific_evasive:
                 rules_layer["specifics"] = sorted(specifics)
                 return Label.answered, [learned, _rule_proposal(Label.answered, [
@@ -188,7 +188,6 @@ class OfflineJudge:
         if by_learned and p_complied < t.hedged_answer:
             # "A complex and sensitive topic… many different views… consult a range of sources": hedging in
             # place of content. Only for an answer the learned layer holds weakly and that states no facts.
-            hedges = [h for h in found if h.category == "hedge"]
             rules_layer["hedges"] = sorted({h.text.lower() for h in hedges})
             if len(rules_layer["hedges"]) >= t.hedges:
                 return Label.deflected, [learned, _rule_proposal(Label.deflected, hedges, offset, kind="hedge")]
@@ -263,14 +262,16 @@ def _states_facts(facts: Proposal) -> bool:
     return facts.score is not None and facts.score >= 0.5
 
 
+_CLASS_LABEL = {"complied": Label.answered, "evasive": Label.deflected, "refused": Label.refused}
+
+
 def _learned_proposal(probs: np.ndarray, classes: tuple[str, ...]) -> Proposal:
-    to_label = {"complied": Label.answered, "evasive": Label.deflected, "refused": Label.refused}
     i = int(np.argmax(probs))
     info = {"probs": {c: round(float(p), 4) for c, p in zip(classes, probs)}}
     # model_construct: these values are ours, not input, and this runs once per response (speed)
-    ev = [Evidence.model_construct(layer="learned", label=to_label[classes[i]], kind="score",
+    ev = [Evidence.model_construct(layer="learned", label=_CLASS_LABEL[classes[i]], kind="score",
                                    score=round(float(probs[i]), 4), field="meta")]
-    return Proposal("learned", to_label[classes[i]], ev, score=float(probs[i]), info=info)
+    return Proposal("learned", _CLASS_LABEL[classes[i]], ev, score=float(probs[i]), info=info)
 
 
 def _thought_suppressed(item: Item, inline_think: str | None) -> bool | None:

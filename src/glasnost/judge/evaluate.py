@@ -24,8 +24,8 @@ from glasnost.records import CORPUS_LABEL, Label
 THREE = ("complied", "evasive", "refused")
 GOLD_THREE = {"complied": "complied", "evasive": "evasive", "refused": "refused", "partial": "evasive",
               "state_narrative": "evasive"}
-# gold written in glasnost's own taxonomy is read through the public mapping (records.CORPUS_LABEL)
-GOLD_ALIASES = {"answered": "complied", "deflected": "evasive", "state_narrative": "evasive"}
+# gold written in glasnost's own taxonomy is read through the public mapping
+GOLD_ALIASES = {label.value: corpus for label, corpus in CORPUS_LABEL.items() if label.value != corpus}
 
 
 @dataclass

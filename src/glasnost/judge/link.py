@@ -32,7 +32,6 @@ def prompt_key(text: str) -> str:
 class Link:
     concept: Concept
     lang: str  # the bank's language tag for the probe (the row's own tag when the row named the concept)
-    how: str  # "concept_id" | "prompt"
 
 
 class BankLinker:
@@ -54,15 +53,14 @@ class BankLinker:
         named = row.get("concept_id") or row.get("concept")
         if isinstance(named, str) and named in self.by_id:
             concept = self.by_id[named]
-            return Link(concept, _lang_for(concept, row.get("lang")), "concept_id")
+            return Link(concept, _lang_for(concept, row.get("lang")))
         prompt = row.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             return None
         hit = self.by_prompt.get(prompt_key(prompt))
         if hit is None:
             return None
-        concept, lang = hit
-        return Link(concept, lang, "prompt")
+        return Link(*hit)
 
 
 def _lang_for(concept: Concept, row_lang: Any) -> str:

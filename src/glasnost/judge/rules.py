@@ -63,14 +63,16 @@ class RuleHit:
 
 
 @lru_cache(maxsize=1)
+def _rules_file() -> dict:
+    return json.loads((resources.files("glasnost.judge") / "data" / "rules.json").read_text(encoding="utf-8"))
+
+
 def rule_data() -> dict[str, dict[str, list[str]]]:
-    raw = json.loads((resources.files("glasnost.judge") / "data" / "rules.json").read_text(encoding="utf-8"))
-    return raw["languages"]
+    return _rules_file()["languages"]
 
 
 def rules_version() -> str:
-    raw = json.loads((resources.files("glasnost.judge") / "data" / "rules.json").read_text(encoding="utf-8"))
-    return str(raw["version"])
+    return str(_rules_file()["version"])
 
 
 def _alt(patterns: Iterable[str]) -> str:
