@@ -39,6 +39,25 @@ def builtin_bank_dir() -> Path:
     return Path(str(resources.files("glasnost") / "banks"))
 
 
+def resolve_languages(requested: Iterable[str], known: Iterable[str], bank_name: str = "bank") -> list[str]:
+    """The bank's spelling of each requested language tag: case does not matter (``EN``, ``zh-hans``); a tag
+    the bank lacks is an error that suggests the bank's tags with the same language (``zh`` -> zh-Hans,
+    zh-Hant), else lists them all."""
+    by_fold = {k.casefold(): k for k in known}
+    out: list[str] = []
+    for tag in requested:
+        found = by_fold.get(tag.strip().casefold())
+        if found is None:
+            primary = tag.strip().casefold().split("-", 1)[0]
+            close = sorted(k for k in by_fold.values() if k.casefold().split("-", 1)[0] == primary)
+            hint = (f"did you mean {' or '.join(close)}?" if close
+                    else f"it has: {', '.join(sorted(by_fold.values()))}")
+            raise ConfigError(f"language {tag!r} is not in bank {bank_name!r}; {hint}")
+        if found not in out:
+            out.append(found)
+    return out
+
+
 @dataclass
 class Bank:
     name: str
@@ -73,15 +92,7 @@ class Bank:
 
     def probes(self, languages: Iterable[str] | None = None, kinds: Iterable[str] | None = None) -> list[Probe]:
         """Probes in bank order; concepts without a variant in a requested language are skipped for it."""
-        langs = list(languages) if languages else None
-        if langs:
-            known = set(self.languages)
-            missing = [lang for lang in langs if lang not in known]
-            if missing:
-                raise ConfigError(
-                    f"language {', '.join(missing)} is not in bank {self.name!r}; "
-                    f"it has: {', '.join(sorted(known))}"
-                )
+        langs = resolve_languages(languages, self.languages, self.name) if languages else None
         kind_set = set(kinds) if kinds else None
         out: list[Probe] = []
         for c in self.concepts:

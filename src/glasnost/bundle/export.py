@@ -42,19 +42,15 @@ class Exported:
 
 
 def choose_judge(store: Store, run_id: str, judge: str | None) -> str | None:
-    """The judge whose verdicts go into the bundle: the one asked for, or the run's only judge."""
-    known = store.judges(run_id)
-    if judge is None:
-        if len(known) > 1:
-            raise BundleError(f"run {run_id} has verdicts by several judges ({', '.join(known)}); pass --judge")
-        return known[0] if known else None
-    if judge in known:
-        return judge
-    matches = [j for j in known if j.split("@", 1)[0] == judge]
-    if len(matches) == 1:
-        return matches[0]
-    hint = f"it has {', '.join(known)}" if known else "it has no verdicts yet (run `glasnost judge` first)"
-    raise BundleError(f"run {run_id} has no verdicts by judge {judge!r}; {hint}")
+    """The judge whose verdicts go into the bundle: the same rule as report, compare and export
+    (``stats.data.choose_judge``: the one asked for, else the latest default@*, else the only one)."""
+    from glasnost.errors import ConfigError
+    from glasnost.stats.data import choose_judge as choose
+
+    try:
+        return choose(store.judges(run_id), judge)
+    except ConfigError as exc:
+        raise BundleError(f"run {run_id}: {exc}") from None
 
 
 def build_members(

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from glasnost.cli.common import console, opt, split_csv
+from glasnost.cli.common import console, is_stdout, opt, split_csv
 from glasnost.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def stats(
 def export(
     fmt: str = opt("jsonl", "--format", "-f", help="jsonl or csv."),
     bank: str = opt("core", "--bank", "-b", help=BANK_HELP),
-    out: Optional[Path] = opt(None, "--out", "-o", help="Output file (default: standard output)."),
+    out: Optional[Path] = opt(None, "--out", "-o", help="Output file (default, or '-': standard output)."),
     lang: Optional[str] = opt(None, "--lang", "-l", help="Only these comma-separated languages."),
     kinds: Optional[str] = opt(None, "--kinds", help="Only these kinds (knowledge,criticism,indirect,mcq,control)."),
 ) -> None:
@@ -159,6 +159,8 @@ def export(
         raise ConfigError(f"--kinds: unknown kind {', '.join(unknown)}; use {', '.join(KINDS)}")
     the_bank = load_bank(bank)
     rows = probe_rows(the_bank, split_csv(lang), split_csv(kinds))
+    if is_stdout(out):
+        out = None
     if out is None:
         n = write_rows(rows, fmt, sys.stdout)
         where = "standard output"

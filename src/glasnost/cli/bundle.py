@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from glasnost.cli.common import db_option, open_store, opt
+from glasnost.cli.common import db_option, is_stdout, open_store, opt
 
 
 def _trust(path: Path | None) -> dict[str, str] | None:
@@ -22,8 +23,9 @@ def register(app: typer.Typer) -> None:
     @bundle.command("export")
     def export(
         run: str = typer.Argument(..., help="Run id (or a unique prefix), see `glasnost runs`."),
-        out: Path = opt(..., "--out", "-o", help="The bundle file to write (.tar.gz)."),
-        judge: str = opt(None, "--judge", help="Judge (id@version) whose verdicts to publish; default: the run's only one."),
+        out: Path = opt(..., "--out", "-o", help="The bundle file to write (.tar.gz); '-' for standard output."),
+        judge: str = opt(None, "--judge", help="Judge (id@version, or id for its latest version) whose verdicts to "
+                         "publish; default: the latest default@*, else the run's only judge (as in report)."),
         db: Path = db_option(),
     ) -> None:
         """Write one run (manifest, bank, responses, verdicts, summary) as a signed, reproducible archive."""
@@ -31,16 +33,23 @@ def register(app: typer.Typer) -> None:
         from glasnost.bundle.keys import config_dir, load_key, printable
 
         key = load_key()
+        to_stdout = is_stdout(out)
+        extra = [Path(db).parent, Path(db), config_dir()] + ([] if to_stdout else [out.parent])
         store = open_store(db)
         try:
-            result = export_run(store, run, key, judge, extra_paths=[Path(db).parent, Path(db), config_dir(), out.parent])
+            result = export_run(store, run, key, judge, extra_paths=extra)
         finally:
             store.close()
-        write_bytes_atomic(out, result.data)
+        if to_stdout:  # the archive alone on stdout; what it is goes to stderr
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.flush()
+        else:
+            write_bytes_atomic(out, result.data)
         judged = f"verdicts by {result.judge}" if result.judge else "no verdicts (run `glasnost judge` to add labels)"
-        print(f"wrote {out}: {result.responses} responses, {result.verdicts} {judged}")
-        print(f"root: {result.root}")
-        print(f"signed by {printable(key.name)} ({key.fingerprint[:16]})")
+        said = sys.stderr if to_stdout else sys.stdout
+        print(f"wrote {out}: {result.responses} responses, {result.verdicts} {judged}", file=said)
+        print(f"root: {result.root}", file=said)
+        print(f"signed by {printable(key.name)} ({key.fingerprint[:16]})", file=said)
 
     @bundle.command("verify")
     def verify(

@@ -66,3 +66,40 @@ def safe(value: object) -> str:
 def text(value: object) -> Text:
     """``safe`` text as a rich Text, so that ``[link=...]`` or ``[bold]`` in it is never read as markup."""
     return Text(safe(value))
+
+
+# ---- one meaning for every command's output -------------------------------------------------------------
+
+STDOUT = "-"  # `--out -` means standard output in every command that writes a file
+
+
+def is_stdout(path: object) -> bool:
+    return path is not None and str(path) == STDOUT
+
+
+def to_terminal() -> bool:
+    """True when a person reads standard output; pipes, files and CI get complete plain rows instead."""
+    return console.is_terminal
+
+
+def _cell(value: object) -> str:
+    # one row per line, one column per tab: a value never carries either
+    return " ".join(safe(value).replace("\t", " ").split())
+
+
+def emit_rows(headers: list[str], rows: list[list[object]], title: str | None = None) -> None:
+    """A table for a terminal; for a pipe, a header line and one tab-separated line per row, values never cut
+    (ids are copied from it). ``title`` is printed above the table on a terminal only."""
+    if not to_terminal():
+        lines = ["\t".join(_cell(h) for h in headers)]
+        lines += ["\t".join(_cell(v) for v in row) for row in rows]
+        print("\n".join(lines))
+        return
+    from rich.table import Table
+
+    table = Table(title=text(title) if title else None, title_justify="left")
+    for h in headers:  # fold, never ellipsise: a narrow terminal wraps an id instead of cutting it
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*(text(v) for v in row))
+    console.print(table)

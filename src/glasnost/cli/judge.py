@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
-
-from glasnost.cli.common import console, db_option, err_console, open_store, opt, text
+from glasnost.cli.common import console, db_option, emit_rows, err_console, open_store, opt, text
 
 
 def register(app: typer.Typer) -> None:
@@ -25,8 +23,10 @@ def register(app: typer.Typer) -> None:
         judge_obj = get_judge(judge_spec)  # a bad spec fails before the store is touched
         store = open_store(db, writable=True)
         try:
+            live = err_console.is_terminal and not as_json  # a pipe or a log gets the summary alone
+
             def progress(done: int, total: int) -> None:
-                if not as_json:
+                if live:
                     err_console.print(f"judged {done}/{total}", end="\r")
 
             summary = judge_run(store, run_id, judge_spec, progress=progress, judge=judge_obj)
@@ -35,17 +35,20 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print(json.dumps(summary, ensure_ascii=False, indent=2))
             return
-        err_console.print()
+        if live:  # the progress line is overwritten, not continued
+            err_console.print(" " * 40, end="\r")
         console.print(text(f"run {summary['run_id']} · judge {summary['judge']}"))
-        table = Table("label", "responses", "share")
         counted = sum(summary["labels"].values()) + summary["judge_errors"]
-        for label, n in sorted(summary["labels"].items(), key=lambda kv: -kv[1]):
-            table.add_row(label, str(n), f"{n / counted:.1%}" if counted else "-")
+        rows = [[label, n, f"{n / counted:.1%}" if counted else "-"]
+                for label, n in sorted(summary["labels"].items(), key=lambda kv: -kv[1])]
         if summary["judge_errors"]:
-            table.add_row("judge_error (not counted)", str(summary["judge_errors"]),
-                          f"{summary['judge_errors'] / counted:.1%}")
-        console.print(table)
+            rows.append(["judge_error (not counted)", summary["judge_errors"],
+                         f"{summary['judge_errors'] / counted:.1%}"])
+        emit_rows(["label", "responses", "share"], rows)
         console.print(f"newly judged {summary['judged']}, already judged (cached) {summary['skipped']}")
+        if summary["judge_errors"]:
+            err_console.print(text(f"{summary['judge_errors']} judge errors (not counted as any label; run the same "
+                                   f"command again to retry them); the first: {summary.get('first_judge_error')}"))
         agreement = summary.get("agreement")
         if agreement:
             kappa = agreement.get("kappa")

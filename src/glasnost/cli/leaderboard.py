@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from glasnost.cli.common import opt
+from glasnost.cli.common import is_stdout, opt
 
 
 def register(app: typer.Typer) -> None:
     @app.command("leaderboard")
     def leaderboard(
         files: list[Path] = typer.Argument(..., help="Bundle files (each is verified first)."),
-        out: Path = opt(Path("leaderboard.html"), "--out", "-o", help="File to write."),
+        out: Path = opt(Path("leaderboard.html"), "--out", "-o", help="File to write; '-' for standard output."),
         fmt: str = opt(None, "--format", help="html, md or json (default: from the --out suffix, else html)."),
         trust: Path = opt(None, "--trust", help="Require every bundle to be signed by a key in this file."),
     ) -> None:
@@ -25,13 +26,19 @@ def register(app: typer.Typer) -> None:
         from glasnost.bundle.render import FORMATS, headline, render
         from glasnost.bundle.verify import verify_file
 
+        to_stdout = is_stdout(out)
         if fmt is None:
-            suffix = out.suffix.lower().lstrip(".")
+            suffix = "" if to_stdout else out.suffix.lower().lstrip(".")
             fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
         if fmt not in FORMATS:
             raise BundleError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
         trusted = load_trust(trust) if trust is not None else None
         bundles = [verify_file(f, trusted) for f in files]
         board = merge(bundles)
+        if to_stdout:  # the data alone on stdout; what it is goes to stderr
+            sys.stdout.write(render(board, fmt))
+            sys.stdout.flush()
+            print(headline(board), file=sys.stderr)
+            return
         write_bytes_atomic(out, render(board, fmt).encode("utf-8"))
         print(f"wrote {out}: {headline(board)}")

@@ -63,18 +63,49 @@ def _root(
     """glasnost: a symmetric multilingual bank, a runner for any model, a measured judge, honest statistics."""
 
 
+def _command():
+    """The click command behind ``app``, with each command's summary in the command list being its docstring's
+    whole first sentence (click cuts it at about 45 characters with "...")."""
+    root = typer.main.get_command(app)
+
+    def whole_summaries(group) -> None:  # typer may vendor its own click: groups are told by their commands
+        for cmd in getattr(group, "commands", {}).values():
+            if cmd.help:
+                first = cmd.help.strip().split("\n\n", 1)[0]
+                cmd.short_help = " ".join(first.split(". ", 1)[0].split()).rstrip(".")
+            whole_summaries(cmd)
+
+    whole_summaries(root)
+    return root
+
+
+def _interrupted() -> int:
+    lead = "\n" if sys.stderr.isatty() else ""  # past the ^C the terminal echoed
+    print(f"{lead}interrupted: finished work is stored; run the same command again to resume", file=sys.stderr)
+    return 130
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Help for a pipe or a file: click's plain text, which wraps, where rich's boxes cut lines at 80 columns."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
+    if not sys.stdout.isatty():
+        _plain_help(app)
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
-        rc = app(args=argv, standalone_mode=False)
+        rc = _command().main(args=argv, standalone_mode=False)
     except GlasnostError as exc:
         # One line, whatever a provider's message (quoted in it) holds: no newlines, no escape sequences.
         print(f"error: {safe(' '.join(str(exc).split()))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: finished responses are stored; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _interrupted()
     except typer.Exit as exc:
         return exc.exit_code or 0
     except OSError as exc:  # a file problem no command foresaw: still one line, never a traceback
@@ -95,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
+    if rc == 130:  # typer turns Ctrl-C into a silent exit code 130: say what happened and how to go on
+        return _interrupted()
     return rc if isinstance(rc, int) else 0
 
 

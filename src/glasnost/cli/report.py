@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"unknown report format {chosen!r}; choose one of {', '.join(FORMATS)}")
         store = open_store(db)
         try:
+            _refuse_empty_failed_runs(store, runs)
             if out is not None and str(out) == "-":
                 ctx = build_context(store, runs, judge, keep_text=(chosen == "html"))
                 sys.stdout.write(render(ctx, chosen))
@@ -43,3 +44,15 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
         console.print(f"report: {path}", markup=False, highlight=False)
+
+
+def _refuse_empty_failed_runs(store, runs: list[str]) -> None:
+    """A run that failed before storing any answer has nothing to report: say why instead of an empty page."""
+    from glasnost.cli.common import safe
+    from glasnost.errors import ConfigError
+
+    for ref in runs:
+        m = store.get_run(ref)
+        if m.status == "failed" and not sum(store.outcome_counts(m.run_id).values()):
+            raise ConfigError(f"run {m.run_id} failed before storing any answer ({safe(m.message or 'no reason')}); "
+                              "fix that and run the same `glasnost run` command again")

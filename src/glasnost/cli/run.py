@@ -92,11 +92,10 @@ def register(app: typer.Typer) -> None:
                     console.print(f"run {d.run_id}: {len(plan.scores)} likelihood scores (local targets), "
                                   f"{len(pending_scores(store, plan.scores))} still to do")
                 return
-            console.print(
-                f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
-                f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items"
-            )
-            progress = _run_with_progress(store, plan)
+            header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
+                      f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
+            # said once the targets are open: a model that cannot load gets its one error line, nothing else
+            progress = _run_with_progress(store, plan, lambda p: console.print(text(header)))
             counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
             console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time)")
             if plan.scores:
@@ -105,7 +104,11 @@ def register(app: typer.Typer) -> None:
             if judge.strip().lower() != "none":
                 from glasnost.judge import judge_run
 
-                judge_run(store, plan.run_id, spec=judge, judge=the_judge)
+                judged = judge_run(store, plan.run_id, spec=judge, judge=the_judge)
+                if judged["judge_errors"]:
+                    err_console.print(text(
+                        f"{judged['judge_errors']} judge errors (not counted; `glasnost judge {plan.run_id}` retries "
+                        f"them); the first: {judged.get('first_judge_error')}"))
             if report.strip():
                 from glasnost.report import write_report
 
@@ -126,7 +129,7 @@ def _fmt_of(path: Path) -> str:
     return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
 
 
-def _run_with_progress(store, plan):
+def _run_with_progress(store, plan, on_start):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from glasnost.run.audit import execute_plan
@@ -153,7 +156,7 @@ def _run_with_progress(store, plan):
                 loop.add_signal_handler(signal.SIGTERM, current.cancel)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
-            return await execute_plan(store, plan, on_progress)
+            return await execute_plan(store, plan, on_progress, on_start)
 
         from glasnost.run.loop import run_async
 

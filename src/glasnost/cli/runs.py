@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
-
-from glasnost.cli.common import console, db_option, open_store, opt, safe, text
+from glasnost.cli.common import db_option, emit_rows, open_store, opt
 
 
 def register(app: typer.Typer) -> None:
@@ -45,11 +43,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        table = Table("id", "status", "started (UTC)", "bank", "targets", "langs", "stored/items", "judges")
-        for r in rows:  # ids, names and languages may come from someone else's bundle: text, never markup
-            table.add_row(
-                text(r["id"]), r["status"], r["started_at"][:19], text(r["bank"]),
-                text("\n".join(safe(t) for t in r["targets"])), text(",".join(r["languages"])),
-                f"{r['stored']}/{r['items']}", text(", ".join(r["judges"]) or "-"),
-            )
-        console.print(table if rows else "no runs yet; start one with `glasnost run`")
+        if not rows:
+            print("no runs yet; start one with `glasnost run`")
+            return
+        emit_rows(
+            ["id", "status", "started (UTC)", "bank", "targets", "langs", "stored/items", "judges"],
+            [[r["id"], r["status"], r["started_at"][:19], r["bank"], " ".join(r["targets"]),
+              ",".join(r["languages"]), f"{r['stored']}/{r['items']}", ", ".join(r["judges"]) or "-"]
+             for r in rows],
+        )

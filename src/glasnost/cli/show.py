@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
-
-from glasnost.cli.common import console, db_option, open_store, opt, text
+from glasnost.cli.common import console, db_option, emit_rows, open_store, opt, text
 
 
 def register(app: typer.Typer) -> None:
@@ -55,8 +53,15 @@ def register(app: typer.Typer) -> None:
             console.print(text(f"target {rt.target_id} revision {rt.revision or '?'}{extra}"))
         if m.message:
             console.print(text(f"note: {m.message}"))
-        table = Table("target", "lang", "label (or outcome, unjudged)", "n")
-        for (t, lang, label), n in sorted(counts.items()):
-            table.add_row(text(t), text(lang), label, str(n))
-        console.print(table)
-        console.print(text(f"labels from judge {chosen}") if chosen else "not judged yet: run `glasnost judge RUN`")
+        emit_rows(["target", "lang", "label (or outcome, unjudged)", "n"],
+                  [[t, lang, label, n] for (t, lang, label), n in sorted(counts.items())])
+        stored = sum(counts.values())
+        if chosen:
+            console.print(text(f"labels from judge {chosen}"))
+        elif m.status == "failed" and not stored:
+            console.print(text("this run failed before any answer was stored; fix what the note says and run the "
+                               "same `glasnost run` command again"))
+        elif stored:
+            console.print(text(f"not judged yet: run `glasnost judge {m.run_id}`"))
+        else:
+            console.print("no answers stored yet: run the same `glasnost run` command again to go on")

@@ -101,13 +101,16 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
             await closer()
     labels: Counter[str] = Counter()
     errors = 0
+    first_error: str | None = None
     for v in store.iter_verdicts(run_id, judge.id):
         if v.status == "judge_error":
             errors += 1
+            first_error = first_error or str(v.detail.get("error") or "no reason recorded")
         else:
             labels[v.label.value] += 1
     result["labels"] = dict(labels)
     result["judge_errors"] = errors
+    result["first_judge_error"] = first_error  # the reason, so a user can fix it (key, endpoint, model name)
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 from glasnost.errors import ConfigError
 from glasnost.outfile import check_out_path, write_atomically
@@ -76,8 +76,11 @@ def csv_safe(column: str, value: Any) -> Any:
     return value
 
 
-def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | None = None) -> int:
-    """Write the rows to ``out`` (atomically); returns how many rows were written."""
+def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | None = None, *,
+           bom: bool = False) -> int:
+    """Write the rows to ``out`` (atomically); returns how many rows were written. ``bom`` starts a CSV with
+    a byte-order mark, which some spreadsheet programs need to read non-Latin text (off by default: every
+    other reader, Python's csv among them, would see it as part of the first column's name)."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "parquet":
@@ -88,28 +91,39 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
                               "(or use --format csv or jsonl)") from None
     out = check_out_path(Path(out))
     rows = iter_rows(store, run_ids, judge)
-    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
-    return write_atomically(out, lambda tmp: writer(rows, tmp))
+    if fmt == "parquet":
+        return write_atomically(out, lambda tmp: _write_parquet(rows, tmp))
+    encoding = "utf-8-sig" if bom and fmt == "csv" else "utf-8"
+
+    def write(tmp: Path) -> int:
+        with tmp.open("w", encoding=encoding, errors="replace", newline="") as fh:
+            return write_text(rows, fh, fmt)
+
+    return write_atomically(out, write)
 
 
-def _write_csv(rows: Iterator[dict[str, Any]], path: Path) -> int:
+def write_text(rows: Iterator[dict[str, Any]], fh: TextIO, fmt: str) -> int:
+    """CSV or JSON Lines rows into an open text stream (a file, or standard output for ``--out -``)."""
+    if fmt == "csv":
+        return _write_csv(rows, fh)
+    return _write_jsonl(rows, fh)
+
+
+def _write_csv(rows: Iterator[dict[str, Any]], fh: TextIO) -> int:
     n = 0
-    # utf-8-sig: spreadsheet programs then read non-Latin text (Chinese, Arabic) correctly
-    with path.open("w", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([csv_safe(c, row[c]) for c in COLUMNS])
-            n += 1
+    writer = csv.writer(fh)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([csv_safe(c, row[c]) for c in COLUMNS])
+        n += 1
     return n
 
 
-def _write_jsonl(rows: Iterator[dict[str, Any]], path: Path) -> int:
+def _write_jsonl(rows: Iterator[dict[str, Any]], fh: TextIO) -> int:
     n = 0
-    with path.open("w", encoding="utf-8", errors="replace", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
+    for row in rows:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
     return n
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from glasnost.bank.load import Bank
+from glasnost.bank.load import Bank, resolve_languages
 from glasnost.errors import ConfigError, TargetFatal
 from glasnost.knows.kinds import select_kinds
 from glasnost.knows.mcq import probe_renderer
@@ -68,6 +68,8 @@ def prepare(
         raise ConfigError("--samples must be at least 1")
     if limit is not None and limit < 1:
         raise ConfigError("--limit must be at least 1")
+    if languages:  # the bank's spelling (EN -> en): the run id and the manifest do not depend on case
+        languages = resolve_languages(languages, bank.languages, bank.name)
     selection = select_kinds(kinds)  # bank kinds in chat, plus white-box probes (see glasnost.knows.kinds)
     probes = select_probes(bank, languages, selection.chat, limit) if selection.chat != [] else []
     scores, notes = plan_scores(bank, targets, languages, selection, system_prompt, limit)
@@ -128,8 +130,9 @@ def _merge_previous(store: Store, manifest: RunManifest) -> RunManifest:
     return manifest.model_copy(update={"started_at": previous.started_at})
 
 
-async def execute_plan(store: Store, plan: AuditPlan, on_progress=None) -> RunProgress:
-    """Run what the store lacks. The manifest is saved before the first request and after the last."""
+async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None) -> RunProgress:
+    """Run what the store lacks. The manifest is saved before the first request and after the last.
+    ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there)."""
     manifest = _merge_previous(store, plan.manifest)
     manifest.status = "running"
     manifest.ended_at = None
@@ -146,6 +149,8 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None) -> RunPr
         needed = {item.target.id for item in todo} | {s.target.id for s in scores_todo}
         specs = [t for t in manifest.targets if t.id in needed]
         targets, runtimes = await start_targets(specs, manifest.transport)
+        if on_start is not None:
+            on_start(progress)
         known = {r.target_id: r for r in manifest.runtimes}
         known.update({r.target_id: r for r in runtimes})
         manifest.runtimes = list(known.values())

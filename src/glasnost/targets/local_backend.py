@@ -85,7 +85,7 @@ def _unavailable(ref: str, reason: str) -> TargetFatal:
     return TargetFatal(
         f"local model {ref} could not be loaded ({reason}); point the target at a model folder "
         f"(--target local:/path/to/model), at a server (--target ollama:MODEL), or download it with network "
-        f"access (huggingface-cli download {ref})"
+        f"access (`hf download {ref}`)"
     )
 
 
