@@ -197,6 +197,8 @@ def import_(
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if is_stdout(out):  # validated as a file and used with --bank PATH: it must be one
+        raise ConfigError("--out - is not supported by bank import: a bank is a YAML file; give a path ending .yaml")
     source = None
     if source_title or source_url or publisher or licence:
         base = PROMPTFOO if fmt == "promptfoo-csv" else DataSource(title=f"imported from {file.name}")

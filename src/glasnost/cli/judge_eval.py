@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     def judge_eval(
         gold: list[Path] = typer.Argument(..., help="Labelled transcripts (corpus schema), JSONL or JSONL.gz."),
         group_by: str = opt("", "--group-by", help="'model': cross-validate, retraining the learned layer per "
-                            "fold with no model's rows on both sides (retrains the learned layer per fold)."),
+                            "fold with no model's rows on both sides."),
         folds: int = opt(5, "--folds", help="Folds for --group-by (models are dealt to folds)."),
         consensus: bool = opt(False, "--consensus", help="Only rows where both public judges agree (and "
                               "human-labelled rows)."),

@@ -119,6 +119,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_report_path(path: Path) -> None:
+    if str(path) == "-":  # stdout carries the run's own lines; a report there would be mixed with them
+        raise ConfigError("--report - is not supported (the run prints its progress there); write a file, or "
+                          "run `glasnost report RUN --out -` afterwards")
     if path.is_dir():
         raise ConfigError(f"--report {path} is a folder; give a file path (or '' to skip the report)")
     if not path.parent.exists():
