@@ -7,6 +7,7 @@ language tags in any case, one line when a run cannot start."""
 from __future__ import annotations
 
 import csv
+import os
 import io
 import re
 import subprocess
@@ -194,3 +195,64 @@ def test_ctrl_c_says_how_to_resume(tmp_path) -> None:
         assert "run the same command again to resume" in err
     finally:
         server.close()
+
+
+def test_a_failed_run_is_shown_as_failed_and_has_no_report(tmp_path, capsys) -> None:
+    db = tmp_path / "g.db"
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert main(["run", "--target", "local:no-such/model", "--db", str(db)]) == 3
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    run_id = _run_ids(db)[0]
+    capsys.readouterr()
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and "glasnost judge" not in out
+    assert main(["report", run_id, "--db", str(db), "--out", str(tmp_path / "r.html")]) == 2
+    assert "failed before storing any answer" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_llm_judge_errors_say_how_many_and_why(tmp_path, mock_server, capsys) -> None:
+    db = _run_mock(tmp_path, mock_server, "--judge", "none")
+    run_id = _run_ids(db)[0]
+    capsys.readouterr()
+    assert main(["judge", run_id, "--judge", f"llm:openai-compat:{mock_server}#judge", "--db", str(db)]) == 0
+    err = capsys.readouterr().err
+    assert "3 judge errors" in err and "the first: reply is not JSON" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bundle_export_picks_the_latest_default_judge_like_report(tmp_path, mock_server, monkeypatch,
+                                                                 capsys) -> None:
+    from glasnost.store import open_store
+
+    monkeypatch.setenv("GLASNOST_CONFIG_DIR", str(tmp_path / "config"))
+    db = _run_mock(tmp_path, mock_server)
+    run_id = _run_ids(db)[0]
+    store = open_store(db)
+    try:  # a second judge's verdicts on the same answers
+        [judge] = store.judges(run_id)
+        others = [v.model_copy(update={"judge": "human@1"}) for v in store.iter_verdicts(run_id, judge)]
+        store.put_verdicts(others)
+        assert len(store.judges(run_id)) == 2
+    finally:
+        store.close()
+    assert main(["keys", "init", "--name", "Tester"]) == 0
+    capsys.readouterr()
+    assert main(["bundle", "export", run_id, "--out", str(tmp_path / "a.tar.gz"), "--db", str(db)]) == 0
+    assert f"verdicts by {judge}" in capsys.readouterr().out
+
+
+def test_scipy_is_a_core_dependency_because_judge_eval_needs_it() -> None:
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.startswith("scipy") for d in deps)

@@ -105,7 +105,8 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
     for v in store.iter_verdicts(run_id, judge.id):
         if v.status == "judge_error":
             errors += 1
-            first_error = first_error or str(v.detail.get("error") or "no reason recorded")
+            # one line, bounded: a provider's message or an unparseable reply is quoted, not printed whole
+            first_error = first_error or " ".join(str(v.detail.get("error") or "no reason recorded").split())[:300]
         else:
             labels[v.label.value] += 1
     result["labels"] = dict(labels)
