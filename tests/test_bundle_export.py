@@ -146,11 +146,11 @@ def test_judge_choice(tmp_path):
     from glasnost.records import Verdict
 
     store.put_verdicts([Verdict(response_key=items[0].key, judge="other@2", label=Label.refused)])
-    with pytest.raises(BundleError, match=r"several judges \(default@1, other@2\); pass --judge"):
-        export_run(store, "run-j", key("alice"))
+    # as report, compare and export do: the latest default@* unless --judge says otherwise
+    assert export_run(store, "run-j", key("alice")).judge == "default@1"
     assert export_run(store, "run-j", key("alice"), judge="other").verdicts == 1
     assert export_run(store, "run-j", key("alice"), judge="default@1").verdicts == 13
-    with pytest.raises(BundleError, match="no verdicts by judge 'nope'"):
+    with pytest.raises(BundleError, match="no verdicts from judge 'nope'"):
         export_run(store, "run-j", key("alice"), judge="nope")
     store.close()
 
