@@ -45,7 +45,10 @@ def register(app: typer.Typer) -> None:
             table.add_row("judge_error (not counted)", str(summary["judge_errors"]),
                           f"{summary['judge_errors'] / counted:.1%}")
         console.print(table)
-        console.print(f"newly judged {summary['judged']}, already judged (cached) {summary['skipped']}")
+        stale = summary.get("stale", 0)
+        again = f" ({stale} of them again: their responses changed since, e.g. an error answered by a rerun)" \
+            if stale else ""
+        console.print(f"newly judged {summary['judged']}{again}, already judged (cached) {summary['skipped']}")
         agreement = summary.get("agreement")
         if agreement:
             kappa = agreement.get("kappa")
