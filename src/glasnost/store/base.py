@@ -137,8 +137,8 @@ class Store(ABC):
         """Give up claims of ``worker``: these keys, or all of them (None)."""
         raise _no_claims(self)
 
-    def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, float]:
-        """key -> lease expiry (unix seconds) for the keys another worker holds a live lease on."""
+    def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, str]:
+        """key -> worker id, for the keys another worker holds a live lease on."""
         raise _no_claims(self)
 
     def set_alive(self, run_id: str, lease_s: float | None) -> None:

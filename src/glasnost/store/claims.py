@@ -57,15 +57,15 @@ class SQLiteClaims:
                 return
             self.conn.executemany("DELETE FROM claims WHERE worker = ? AND key = ?", ((worker, k) for k in keys))
 
-    def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, float]:
-        out: dict[str, float] = {}
+    def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, str]:
+        out: dict[str, str] = {}
         key_list = list(keys)
         now = time.time()
         for i in range(0, len(key_list), CHUNK):
             chunk = key_list[i : i + CHUNK]
             marks = ",".join("?" * len(chunk))
             out.update(self.conn.execute(
-                f"SELECT key, expires_at FROM claims WHERE worker != ? AND expires_at >= ? AND key IN ({marks})",
+                f"SELECT key, worker FROM claims WHERE worker != ? AND expires_at >= ? AND key IN ({marks})",
                 [worker, now, *chunk]))
         return out
 

@@ -191,6 +191,8 @@ def migrate(conn: sqlite3.Connection, path: Path, transaction: Callable[[], obje
         )
     for number in range(version + 1, len(MIGRATIONS) + 1):
         with transaction():  # type: ignore[attr-defined]
+            if schema_version(conn, path) >= number:  # another process migrated it meanwhile
+                continue
             step = MIGRATIONS[number - 1]
             if callable(step):
                 step(conn)
