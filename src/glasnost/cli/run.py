@@ -110,7 +110,10 @@ def register(app: typer.Typer) -> None:
             if judge.strip().lower() != "none":
                 from glasnost.judge import judge_run
 
-                judge_run(store, plan.run_id, spec=judge, judge=the_judge)
+                verdicts = judge_run(store, plan.run_id, spec=judge, judge=the_judge)
+                again = f" ({verdicts['stale']} again: their responses changed)" if verdicts.get("stale") else ""
+                console.print(text(f"judge {verdicts['judge']}: newly judged {verdicts['judged']}{again}, "
+                                   f"cached {verdicts['skipped']}"))
             if report.strip():
                 from glasnost.report import write_report
 
