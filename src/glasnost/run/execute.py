@@ -22,7 +22,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from glasnost.errors import TargetFatal
+from glasnost.errors import GlasnostError, TargetFatal
 from glasnost.knows.mcq import MCQ_TOP_LOGPROBS
 from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
 from glasnost.run.plan import WorkItem, sample_generation
@@ -126,7 +126,10 @@ class Runner:
         """Renew this worker's leases and the run's heartbeat while it works."""
         while True:
             await asyncio.sleep(self.lease_s / 3)
-            self.store.renew(self.worker, self.lease_s, self.run_id)
+            try:
+                self.store.renew(self.worker, self.lease_s, self.run_id)
+            except GlasnostError:  # the store is busy past its timeout: the next beat tries again
+                continue
 
     async def _next(self, claimed: "_Claimed", progress: RunProgress) -> WorkItem | None:
         """The next item this worker holds a claim on; None when the endpoint's work is all done."""
