@@ -15,7 +15,7 @@ from glasnost.records import Label, Outcome, Response, Verdict, response_digest
 from glasnost.store.schema import MIGRATIONS, statements
 from glasnost.store.sqlite import SQLiteStore
 from helpers_runner import MockServer, run_cli, write_small_bank
-from test_bundle_fixtures import Item, build_run, key, members_of, standard_items
+from test_bundle_fixtures import build_run, key, members_of, standard_items
 
 pytestmark = pytest.mark.slow
 

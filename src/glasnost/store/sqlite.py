@@ -7,6 +7,7 @@ retry or a bundle import answered) is stale and never reaches a report, a compar
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -29,8 +30,6 @@ CHUNK = 500
 
 class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
     def __init__(self, path: str | Path, warn: Warn = warn_stderr):
-        import os
-
         self.path = Path(path)
         if self.path.exists() and self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; --db takes a file path")
