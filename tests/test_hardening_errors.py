@@ -132,7 +132,7 @@ def test_a_real_run_with_timeouts_and_5xx_counts_them_as_errors(tmp_path):
                          "--report", str(tmp_path / "r.json"))
     finally:
         server.close()
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # errors left after retries (README, "Exit codes")
     runs = json.loads(run_cli("runs", "--json", "--db", str(db)).stdout)
     assert runs[0]["outcomes"].get("error") == 3, runs[0]["outcomes"]
     doc = json.loads((tmp_path / "r.json").read_text())

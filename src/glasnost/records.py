@@ -200,6 +200,7 @@ class TransportConfig(Record):
     backoff_max_s: float = 60.0
     max_total_wait_s: float = 600.0  # cap on the sum of all back-off waits for one request
     concurrency: int = 8  # per endpoint
+    lease_s: float = 30.0  # how long a claimed item stays another worker's after its last renewal (kill -9)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -314,6 +315,29 @@ class Response(Record):
     finished_at: datetime = Field(default_factory=utcnow)
 
 
+# What a judge reads of a response (glasnost.judge.item.Item): a verdict belongs to exactly these values.
+JUDGED_FIELDS = ("key", "concept_id", "lang", "prompt", "outcome", "text", "reasoning", "thought_suppressed",
+                 "finish_reason", "http_status", "provider_refusal", "error")
+
+
+def response_digest(response: Response) -> str:
+    """The digest of a response's judged content: sha256 of the canonical JSON of ``JUDGED_FIELDS``.
+
+    A verdict carries the digest of the response it judged; a response replaced later (an ``error`` by a
+    retry's answer, or by a bundle import) has another digest, so its old verdicts are stale and never used.
+    Timings, usage, raw bodies and retries are left out: they change nothing a judge sees."""
+    data = response.model_dump(mode="json", include=set(JUDGED_FIELDS))
+    return sha256_json({"v": 1, **data})
+
+
+def verdict_provably_judged(label: str, status: str, outcome: str) -> bool:
+    """For a verdict without a digest (stored or published before digests): True only where it can have
+    judged nothing but the response stored now. A response other than ``error`` is never replaced, and every
+    judge labels an ``error`` response ``error``; so an ok verdict not labelled ``error`` on a response that
+    is not ``error`` judged exactly it. Anything else is stale and is judged again."""
+    return status == "ok" and label != "error" and outcome != "error"
+
+
 # --------------------------------------------------------------------------------------------------------
 # Verdicts
 # --------------------------------------------------------------------------------------------------------
@@ -386,6 +410,7 @@ class Verdict(Record):
     evidence: list[Evidence] = Field(default_factory=list)
     detail: dict[str, Any] = Field(default_factory=dict)  # per-layer proposals, judge error messages
     created_at: datetime = Field(default_factory=utcnow)
+    response_digest: str | None = None  # response_digest() of the response judged; None: not known (legacy)
 
     @property
     def counted(self) -> bool:

@@ -28,7 +28,7 @@ from glasnost.bundle.format import (
 from glasnost.bundle.keys import AuditorKey
 from glasnost.bundle.sanitize import Sanitizer
 from glasnost.bundle.summary import compute_summary
-from glasnost.records import Response, Verdict
+from glasnost.records import Response, Verdict, response_digest
 from glasnost.store.base import Store
 
 
@@ -84,6 +84,7 @@ def build_members(
             if r.key in by_key:
                 data = clean.data(by_key[r.key].model_dump(mode="json"))
                 data["response_key"], data["judge"] = r.key, judge
+                data["response_digest"] = response_digest(r)  # the response as published, sanitised
                 verdicts.append(Verdict.model_validate(data))
     summary = compute_summary(responses, verdicts, judge)
     members = {

@@ -4,8 +4,11 @@
   provenance is added); a stored ``error`` is replaced (an error is not a result, as when resuming);
   any other difference is a conflict: the bundle's record is kept apart in ``bundle_conflicts``, the
   stored one stays, and the key is left out of the imported run's plan.
-- A verdict by a judge the store has no verdict from for that response is added; a different label or
-  status by the same judge is a conflict, kept apart the same way.
+- A verdict by a judge the store has no current verdict from for that response is added; a different label
+  or status by the same judge is a conflict, kept apart the same way. A verdict belongs to the bundle's
+  response it judged (its ``response_digest``; records.verdict_provably_judged for bundles from before
+  digests): one that does not is left out (``stale``), and one whose response the store keeps in another
+  form is stored stale, so it is never used (the local response's own verdicts stay).
 - The run is saved under its own id with ``imported_from`` set, or under ``<id>-<root[:12]>`` when the
   store already has another run of that id. Importing the same bundle again changes nothing.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glasnost.bundle.verify import VerifiedBundle
-from glasnost.records import Response, Verdict, canonical_json
+from glasnost.records import Response, Verdict, canonical_json, response_digest, verdict_provably_judged
 from glasnost.store.base import Store
 
 _CONTENT = ("outcome", "text", "reasoning", "finish_reason", "http_status", "provider_refusal")
@@ -30,6 +33,7 @@ class ImportResult:
     duplicates: int = 0
     replaced_errors: int = 0
     verdicts_added: int = 0
+    stale_verdicts: int = 0  # the bundle's verdicts that did not judge the bundle's response: left out
     conflicts: list[dict] = field(default_factory=list)  # {"key", "kind", "judge"}
     already: bool = False
 
@@ -84,9 +88,15 @@ def import_bundle(store: Store, vb: VerifiedBundle) -> ImportResult:
     new_verdicts: list[Verdict] = []
     if vb.judge is not None:
         local = store.verdicts_for([v.response_key for v in vb.verdicts], vb.judge)
+        published = {r.key: r for r in vb.responses}
         for v in vb.verdicts:
             if v.response_key in conflicted:
                 continue
+            judged = published.get(v.response_key)
+            if judged is None or not _belongs(v, judged):
+                result.stale_verdicts += 1
+                continue
+            v = v.model_copy(update={"response_digest": response_digest(judged)})
             mine = local.get(v.response_key)
             if mine is None:
                 new_verdicts.append(v)
@@ -118,6 +128,12 @@ def import_bundle(store: Store, vb: VerifiedBundle) -> ImportResult:
         }
     )
     return result
+
+
+def _belongs(v: Verdict, r: Response) -> bool:
+    if v.response_digest is not None:
+        return v.response_digest == response_digest(r)
+    return verdict_provably_judged(v.label.value, v.status, r.outcome.value)
 
 
 def _conflict(key: str, root: str, kind: str, judge: str, data: dict) -> dict:

@@ -45,7 +45,10 @@ def register(app: typer.Typer) -> None:
             rows.append(["judge_error (not counted)", summary["judge_errors"],
                          f"{summary['judge_errors'] / counted:.1%}"])
         emit_rows(["label", "responses", "share"], rows)
-        console.print(f"newly judged {summary['judged']}, already judged (cached) {summary['skipped']}")
+        stale = summary.get("stale", 0)
+        again = f" ({stale} of them again: their responses changed since, e.g. an error answered by a rerun)" \
+            if stale else ""
+        console.print(f"newly judged {summary['judged']}{again}, already judged (cached) {summary['skipped']}")
         if summary["judge_errors"]:
             err_console.print(text(f"{summary['judge_errors']} judge errors (not counted as any label; run the same "
                                    f"command again to retry them); the first: {summary.get('first_judge_error')}"))

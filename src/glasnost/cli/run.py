@@ -46,6 +46,8 @@ def register(app: typer.Typer) -> None:
         concurrency: int = opt(8, "--concurrency", "-c", help="Concurrent requests per endpoint.", min=1),
         timeout: float = opt(120.0, "--timeout", help="Seconds per request.", min=0.001),
         max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request.", min=0),
+        lease: float = opt(30.0, "--lease", help="Seconds an item claimed by this process stays its own after the "
+                           "last renewal: how long a killed process delays its items for the others.", min=0.5),
         judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
         report: str = opt("report.html", "--report", help="Write the report here ('' to skip)."),
         db: Path = db_option(),
@@ -73,7 +75,8 @@ def register(app: typer.Typer) -> None:
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
-        transport = TransportConfig(timeout_s=timeout, max_retries=max_retries, concurrency=concurrency)
+        transport = TransportConfig(timeout_s=timeout, max_retries=max_retries, concurrency=concurrency,
+                                    lease_s=lease)
         plan = prepare(the_bank, specs, languages, generation, transport, kinds=split_csv(kinds),
                        samples=samples, system_prompt=system, limit=limit)
         store = open_store(db, create=True, writable=not dry_run)
@@ -94,28 +97,49 @@ def register(app: typer.Typer) -> None:
                 return
             header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
+            check_before_write(store, db)
             # said once the targets are open: a model that cannot load gets its one error line, nothing else
             progress = _run_with_progress(store, plan, lambda p: console.print(text(header)))
             counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
-            console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time)")
+            others = f"; {progress.elsewhere} stored by another process meanwhile" if progress.elsewhere else ""
+            console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time{others})")
             if plan.scores:
                 scored = ", ".join(f"{k} {v}" for k, v in sorted(progress.scores.items()) if v) or "nothing new"
                 console.print(f"run {plan.run_id}: {len(plan.scores)} likelihood scores ({scored} this time)")
             if judge.strip().lower() != "none":
                 from glasnost.judge import judge_run
 
-                judged = judge_run(store, plan.run_id, spec=judge, judge=the_judge)
-                if judged["judge_errors"]:
+                verdicts = judge_run(store, plan.run_id, spec=judge, judge=the_judge)
+                again = f" ({verdicts['stale']} again: their responses changed)" if verdicts.get("stale") else ""
+                console.print(text(f"judge {verdicts['judge']}: newly judged {verdicts['judged']}{again}, "
+                                   f"cached {verdicts['skipped']}"))
+                if verdicts["judge_errors"]:
                     err_console.print(text(
-                        f"{judged['judge_errors']} judge errors (not counted; `glasnost judge {plan.run_id}` retries "
-                        f"them); the first: {judged.get('first_judge_error')}"))
+                        f"{verdicts['judge_errors']} judge errors (not counted; `glasnost judge {plan.run_id}` "
+                        f"retries them); the first: {verdicts.get('first_judge_error')}"))
             if report.strip():
                 from glasnost.report import write_report
 
                 path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))
                 console.print(text(f"report: {path}"))
+            errors_left = store.outcome_counts(plan.run_id).get("error", 0)
         finally:
             store.close()
+        if errors_left:
+            from glasnost.errors import ErrorsLeft
+
+            raise ErrorsLeft(f"run {plan.run_id}: {errors_left} of {len(plan.items)} requests still ended in error "
+                             "after their retries (never counted); run the same command again to retry them")
+
+
+def check_before_write(store, db: Path) -> None:
+    """``run`` never writes into a damaged store: a quick check (pages, JSON of every row, manifests)."""
+    from glasnost.errors import StoreError
+
+    damaged = store.damaged(full=False) if hasattr(store, "damaged") else []
+    if damaged:
+        raise StoreError(f"the store {db} fails its integrity check ({len(damaged)} damaged rows, e.g. "
+                         f"{damaged[0].line()}); nothing was written: run `glasnost db check --db {db}`")
 
 
 def _check_report_path(path: Path) -> None:

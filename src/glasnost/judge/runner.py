@@ -1,9 +1,10 @@
 """Judging a stored run: read its responses, look up concepts in the run's own bank snapshot, write verdicts.
 
 Re-judging never calls the audited models: only the store and (for LLM judges) the judge's own target.
-Verdicts are keyed by (response key, judge id); a response that already has an ok verdict by this judge id
-is skipped (the verdicts table is the cache of LLM calls). A judge_error verdict is retried: an error is
-not a result.
+Verdicts are keyed by (response key, judge id) and carry the digest of the response content they judged; a
+response that already has an ok verdict by this judge id on its current content is skipped (the verdicts
+table is the cache of LLM calls). A judge_error verdict is retried: an error is not a result. A verdict of
+a response replaced since (an ``error`` answered by a rerun or a bundle import) is stale: judged again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import Counter
 from typing import Any, Callable
 
 from glasnost.judge.item import Item
-from glasnost.records import Concept, Response, Verdict
+from glasnost.records import Concept, Response, Verdict, response_digest
 from glasnost.store.base import Store
 
 BATCH = 256
@@ -31,6 +32,12 @@ def run_concepts(store: Store, run_id: str) -> tuple[str, dict[str, Concept]]:
     return manifest.run_id, concepts
 
 
+def stamped(verdicts: Any, responses: list[Response]) -> list[Verdict]:
+    """Each verdict with the digest of the response it judged (read before judging, never after)."""
+    digests = {r.key: response_digest(r) for r in responses}
+    return [v.model_copy(update={"response_digest": digests[v.response_key]}) for v in verdicts]
+
+
 def _items(responses: list[Response], concepts: dict[str, Concept]) -> list[Item]:
     return [Item.from_response(r, concepts.get(r.concept_id)) for r in responses]
 
@@ -46,7 +53,7 @@ async def _judge_pending(store: Store, run_id: str, judge: Any, concepts: dict[s
         if not batch:
             return
         verdicts = await judge.judge_many(_items(batch, concepts))
-        store.put_verdicts(list(verdicts))
+        store.put_verdicts(stamped(verdicts, batch))
         judged += len(batch)
         batch.clear()
         if progress:
@@ -73,7 +80,8 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
     run_id, concepts = run_concepts(store, run_id)
     judge = judge if judge is not None else get_judge(spec)
     total = sum(1 for _ in store.iter_responses(run_id))
-    result: dict[str, Any] = {"run_id": run_id, "judge": judge.id, "responses": total}
+    result: dict[str, Any] = {"run_id": run_id, "judge": judge.id, "responses": total,
+                              "stale": store.stale_verdicts(run_id, judge.id)}
     try:
         if isinstance(judge, PanelJudge):
             for member in judge.members:
@@ -85,7 +93,8 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
                 a, b = (m.get(response.key) for m in by_member)
                 pairs_a.append(a)
                 pairs_b.append(b)
-                verdicts.append(judge.combine(Item.from_response(response, concepts.get(response.concept_id)), [a, b]))
+                combined = judge.combine(Item.from_response(response, concepts.get(response.concept_id)), [a, b])
+                verdicts.append(combined.model_copy(update={"response_digest": response_digest(response)}))
                 if len(verdicts) >= BATCH:
                     store.put_verdicts(verdicts)
                     verdicts = []

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from glasnost.bank.load import Bank, resolve_languages
-from glasnost.errors import ConfigError, TargetFatal
+from glasnost.errors import ConfigError, GlasnostError
 from glasnost.knows.kinds import select_kinds
 from glasnost.knows.mcq import probe_renderer
 from glasnost.knows.scores import ScoreItem, execute_scores, pending_scores, plan_scores
@@ -136,8 +136,10 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
     manifest = _merge_previous(store, plan.manifest)
     manifest.status = "running"
     manifest.ended_at = None
+    manifest.message = None
     store.save_bank_snapshot(plan.bank.snapshot())
-    store.save_run(manifest)
+    store.save_run(manifest)  # one row per run id: a failed start is the same run, never a new row
+    store.set_alive(manifest.run_id, manifest.transport.lease_s)  # renewed by the runner while it works
     store.add_run_items(manifest.run_id, (item.key for item in plan.items))
     todo = pending_items(store, plan.items)
     if plan.scores:
@@ -165,15 +167,20 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
         if progress.scores.get("error"):
             manifest.message = "; ".join(filter(None, [
                 manifest.message, f"{progress.scores['error']} likelihood scores failed; run again to retry them"]))
-    except TargetFatal as exc:
+    except GlasnostError as exc:  # a target that cannot go on, or could not start (no API key...)
         manifest.status = "failed"
         manifest.message = str(exc)
         raise
     except (KeyboardInterrupt, asyncio.CancelledError):
         manifest.status = "interrupted"
         raise
+    except BaseException as exc:  # anything else still ends the run truthfully, never `running` forever
+        manifest.status = "failed"
+        manifest.message = f"{type(exc).__name__}: {exc}"[:300]
+        raise
     finally:
         await close_targets(targets)
         manifest.ended_at = utcnow()
         store.save_run(manifest)
+        store.set_alive(manifest.run_id, None)
     return progress

@@ -4,16 +4,25 @@ Shape: for each endpoint, ``concurrency`` workers pull items from that endpoint'
 ``target.generate``; finished responses go to one writer task that commits them in small batches and only
 then counts them. A kill therefore loses at most the requests in flight and the responses not yet
 committed, which were never counted; running the same plan again asks only for what the store lacks.
+
+Work is claimed (docs/runner.md, "Claims"): a worker takes items in small chunks by claiming their keys in
+the store with a lease, renews its leases while it works and releases each key once its response is
+committed. Keys another worker holds wait until it stores them (then they are skipped) or its lease runs
+out (a worker killed with -9: then they are taken over). Any number of processes, on one machine or
+several sharing a store, thus share a run without asking a key twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from glasnost.errors import TargetFatal
+from glasnost.errors import GlasnostError, TargetFatal
 from glasnost.knows.mcq import MCQ_TOP_LOGPROBS
 from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
 from glasnost.run.plan import WorkItem, sample_generation
@@ -29,10 +38,16 @@ class RunProgress:
     already: int  # items the store held before this invocation
     outcomes: Counter = field(default_factory=Counter)  # committed in this invocation
     scores: Counter = field(default_factory=Counter)  # white-box likelihood scores by status (glasnost.knows)
+    elsewhere: int = 0  # items another worker stored while this one ran (never asked here)
 
     @property
     def done(self) -> int:
-        return self.already + sum(self.outcomes.values())
+        return self.already + sum(self.outcomes.values()) + self.elsewhere
+
+
+def new_worker_id() -> str:
+    """Unique per process and machine: claims name who holds them."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def endpoint_of(spec: TargetSpec) -> str:
@@ -57,6 +72,7 @@ class Runner:
         transport: TransportConfig,
         system_prompt: str | None = None,
         on_progress: Callable[[RunProgress], None] | None = None,
+        worker: str | None = None,
     ):
         self.store = store
         self.run_id = run_id
@@ -67,17 +83,23 @@ class Runner:
         self._results: asyncio.Queue[Response | None] = asyncio.Queue()
         self._fatal: TargetFatal | None = None
         self._no_logprobs: set[str] = set()  # targets that rejected a request for logprobs
+        self.worker = worker or new_worker_id()
+        self.lease_s = transport.lease_s
+        self._seen: dict[str, str | None] = {}  # key -> stored digest when planned (None: nothing stored)
 
     async def execute(self, items: list[WorkItem], targets: dict[str, Target], total: int) -> RunProgress:
         progress = RunProgress(total=total, already=total - len(items))
-        queues: dict[str, deque[WorkItem]] = {}
+        self._seen = {k: None for k in (item.key for item in items)}
+        self._seen.update(self.store.response_digests(self._seen))
+        queues: dict[str, _Claimed] = {}
         for item in items:
-            queues.setdefault(endpoint_of(item.target), deque()).append(item)
+            queues.setdefault(endpoint_of(item.target), _Claimed(self.transport.concurrency)).queue.append(item)
         writer = asyncio.create_task(self._write(progress))
+        heartbeat = asyncio.create_task(self._heartbeat())
         workers = [
-            asyncio.create_task(self._work(queue, targets))
-            for queue in queues.values()
-            for _ in range(min(self.transport.concurrency, len(queue)))
+            asyncio.create_task(self._work(claimed, targets, progress))
+            for claimed in queues.values()
+            for _ in range(min(self.transport.concurrency, len(claimed.queue)))
         ]
         try:
             if workers:
@@ -88,19 +110,73 @@ class Runner:
             await asyncio.gather(*workers, return_exceptions=True)
             raise
         finally:
+            heartbeat.cancel()
             # Commit whatever finished, whether we end normally, on a fatal target error or on Ctrl-C.
             await self._results.put(None)
             try:
                 await asyncio.shield(writer)
             except asyncio.CancelledError:
                 self._drain_now(progress)
+            self.store.release(self.worker)  # what was claimed but not asked goes back at once
         if self._fatal is not None:
             raise self._fatal
         return progress
 
-    async def _work(self, queue: deque[WorkItem], targets: dict[str, Target]) -> None:
-        while queue and self._fatal is None:
-            item = queue.popleft()
+    async def _heartbeat(self) -> None:
+        """Renew this worker's leases and the run's heartbeat while it works."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                self.store.renew(self.worker, self.lease_s, self.run_id)
+            except GlasnostError:  # the store is busy past its timeout: the next beat tries again
+                continue
+
+    async def _next(self, claimed: "_Claimed", progress: RunProgress) -> WorkItem | None:
+        """The next item this worker holds a claim on; None when the endpoint's work is all done."""
+        while self._fatal is None:
+            if claimed.ready:
+                return claimed.ready.popleft()
+            if claimed.queue:
+                chunk = [claimed.queue.popleft() for _ in range(min(claimed.chunk, len(claimed.queue)))]
+                held = set(self.store.claim(self.run_id, (i.key for i in chunk), self.worker, self.lease_s))
+                now = self.store.response_digests(held)
+                results = {k for k, o in self.store.stored_outcomes(held).items() if o != Outcome.error.value}
+                done_elsewhere = [i.key for i in chunk if i.key in held
+                                  and (i.key in results or now.get(i.key) != self._seen.get(i.key))]
+                if done_elsewhere:  # another worker stored it since we planned: never ask twice
+                    self.store.release(self.worker, done_elsewhere)
+                    progress.elsewhere += len(done_elsewhere)
+                    self._notify(progress)
+                gone = set(done_elsewhere)
+                claimed.ready.extend(i for i in chunk if i.key in held and i.key not in gone)
+                claimed.waiting.extend(i for i in chunk if i.key not in held)
+                continue
+            if claimed.waiting:  # held by a live worker: wait until it stores them or its lease runs out
+                loop = asyncio.get_running_loop()
+                if loop.time() < claimed.retry_at:
+                    await asyncio.sleep(claimed.retry_at - loop.time())
+                    continue
+                claimed.retry_at = loop.time() + min(1.0, self.lease_s / 4)  # one retry for all workers
+                self._free_dead_holders(i.key for i in claimed.waiting)
+                claimed.queue.extend(claimed.waiting)
+                claimed.waiting.clear()
+                continue
+            return None
+        return None
+
+    def _free_dead_holders(self, keys) -> None:
+        """Claims of a worker on this machine whose process is gone need not wait for their leases."""
+        host = socket.gethostname()
+        for holder in set(self.store.claimed_by_others(keys, self.worker).values()):
+            parts = holder.rsplit(":", 2)  # new_worker_id(): host:pid:nonce
+            if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _alive(int(parts[1])):
+                self.store.release(holder)
+
+    async def _work(self, claimed: "_Claimed", targets: dict[str, Target], progress: RunProgress) -> None:
+        while self._fatal is None:
+            item = await self._next(claimed, progress)
+            if item is None:
+                return
             target = targets[item.target.id]
             request = ChatRequest(
                 messages=build_messages(item.probe.text, self.system_prompt),
@@ -182,9 +258,34 @@ class Runner:
         if not batch:
             return
         self.store.put_responses(batch)  # durable before counted
+        self.store.release(self.worker, [r.key for r in batch])
         progress.outcomes.update(r.outcome.value for r in batch)
+        self._notify(progress)
+
+    def _notify(self, progress: RunProgress) -> None:
         if self.on_progress is not None:
             self.on_progress(progress)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
+
+
+@dataclass
+class _Claimed:
+    """One endpoint's items: still to claim, claimed and ready, and held by another worker."""
+
+    chunk: int
+    queue: deque = field(default_factory=deque)
+    ready: deque = field(default_factory=deque)
+    waiting: list = field(default_factory=list)
+    retry_at: float = 0.0  # loop time of the next claim attempt on waiting items
 
 
 async def start_targets(specs: list[TargetSpec], transport: TransportConfig) -> tuple[dict[str, Target], list]:

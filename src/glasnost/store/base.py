@@ -6,7 +6,11 @@ Rules every backend keeps:
 - each ``put_*`` call is one transaction, committed before it returns (the runner counts a response only
   after it is durable);
 - verdicts are keyed by (response key, judge id@version): re-judging with the same judge replaces, another
-  judge adds.
+  judge adds. A verdict carries ``response_digest`` (records.response_digest of the response it judged);
+  every method that reads verdicts returns only those whose digest equals the stored response's digest
+  now, so a verdict of a replaced response (stale) never reaches a report, an export or a bundle;
+- work is claimed: ``claim`` is an atomic insert-or-steal-expired of (key, run, worker, lease expiry);
+  workers renew their leases while they work and release them as they store results (docs/runner.md).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Iterable, Iterator
 
-from glasnost.records import Response, RunManifest, Verdict
+from glasnost.records import Response, RunManifest, Verdict, response_digest
 
 
 class Store(ABC):
@@ -75,6 +79,10 @@ class Store(ABC):
     def judges(self, run_id: str | None = None) -> list[str]:
         """The judge ids (id@version) that have verdicts for the run's responses."""
 
+    def stale_verdicts(self, run_id: str, judge: str | None = None) -> int:
+        """How many verdicts on the run's responses judged content that is no longer stored (never used)."""
+        return 0
+
     def iter_verdict_labels(self, run_id: str, judge: str) -> Iterator[tuple[str, str, str]]:
         """(response key, label, status) of one judge's verdicts on a run, without parsing whole verdicts
         (judge agreement in reports needs only these; backends may answer it from indexed columns)."""
@@ -111,6 +119,36 @@ class Store(ABC):
 
     def conflicts(self, root: str | None = None) -> list[dict[str, Any]]:
         raise _no_provenance(self)
+
+    # ---- claimed work and heartbeats (see docs/runner.md, "Claims"): several processes, later several
+    # machines, share one run without asking a key twice. PostgreSQL: the same upsert with a lease check
+    # (INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE claims.expires_at < now()), or SELECT ... FOR UPDATE
+    # SKIP LOCKED over the claims rows; times from the database's clock.
+    def claim(self, run_id: str, keys: Iterable[str], worker: str, lease_s: float) -> list[str]:
+        """Atomically claim the keys that nobody holds (or whose lease ran out) for ``worker`` until now +
+        lease_s; returns the keys ``worker`` holds now (those it held already included), in the given order."""
+        raise _no_claims(self)
+
+    def renew(self, worker: str, lease_s: float, run_id: str | None = None) -> int:
+        """Extend every lease of ``worker`` to now + lease_s (and the run's heartbeat); returns how many."""
+        raise _no_claims(self)
+
+    def release(self, worker: str, keys: Iterable[str] | None = None) -> None:
+        """Give up claims of ``worker``: these keys, or all of them (None)."""
+        raise _no_claims(self)
+
+    def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, str]:
+        """key -> worker id, for the keys another worker holds a live lease on."""
+        raise _no_claims(self)
+
+    def set_alive(self, run_id: str, lease_s: float | None) -> None:
+        """The run's heartbeat: alive until now + lease_s; None when it ended. A ``running`` run whose
+        heartbeat ran out is read back as ``interrupted``."""
+        raise _no_claims(self)
+
+    def response_digests(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """key -> response_digest of the stored response, for the keys that are stored."""
+        return {k: response_digest(r) for k in keys if (r := self.get_response(k)) is not None}
 
     # ---- white-box likelihood scores (glasnost.knows): keyed like responses, an error may be replaced -----
     # Defaults let a backend without these tables still serve runs; white-box probes need a store with them.
@@ -150,3 +188,9 @@ def _no_scores(store: Store) -> Exception:
     from glasnost.errors import StoreError
 
     return StoreError(f"{type(store).__name__} does not keep likelihood scores; use an SQLite store (--db)")
+
+
+def _no_claims(store: Store) -> Exception:
+    from glasnost.errors import StoreError
+
+    return StoreError(f"{type(store).__name__} does not implement claims (docs/runner.md); use an SQLite store")

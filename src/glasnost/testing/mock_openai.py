@@ -5,8 +5,9 @@
 It speaks just enough HTTP/1.1 (keep-alive, Content-Length) for /v1/chat/completions, /v1/models and
 /stats, on raw asyncio streams so that it can serve thousands of requests per second from one core.
 
-Behaviour comes from rules (JSON list, first match wins), each with optional matchers ``model`` (exact)
-and ``contains`` (substring of the last user message) and a reply: ``text`` (``{prompt}`` and ``{model}``
+Behaviour comes from rules (JSON list, first match wins), each with optional matchers ``model`` (exact),
+``contains`` (substring of the last user message) and ``probability`` (the rule applies to that share of
+requests, drawn per request: a server that fails 30 % of the time) and a reply: ``text`` (``{prompt}`` and ``{model}``
 are substituted), ``reasoning``, ``finish_reason``, ``refusal``, ``logprobs`` (the choice's ``logprobs``
 object, returned when the request asks for logprobs), or ``status`` + ``body`` for an HTTP error.
 ``echo_headers: true`` copies the request's headers (a dict) into the reply: into ``error.message`` of an
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import time
 from collections import Counter
 from typing import Any
@@ -85,6 +87,8 @@ def _matches(rule: Rule, model: str, prompt: str) -> bool:
     if "model" in rule and rule["model"] != model:
         return False
     if "contains" in rule and rule["contains"] not in prompt:
+        return False
+    if "probability" in rule and random.random() >= float(rule["probability"]):
         return False
     return True
 

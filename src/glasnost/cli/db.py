@@ -1,0 +1,55 @@
+"""glasnost db check: name the damaged rows of a store, and move them aside on request (parsing and printing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from glasnost.cli.common import console, db_option, open_store, opt, text
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="The store itself: integrity check and quarantine.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+
+    @db_app.callback()
+    def _db() -> None:
+        """The store itself: integrity check and quarantine."""
+
+    @db_app.command("check")
+    def check(
+        quarantine: bool = opt(False, "--quarantine",
+                               help="Move the damaged rows into the store's quarantine table (nothing is deleted; "
+                               "every other row stays as it is)."),
+        db: Path = db_option(),
+    ) -> None:
+        """List rows that do not decode (bad JSON, a bad manifest, a bad schema version), by table, run and key;
+        and stale verdicts (they judged a response replaced since: never used, `glasnost judge` redoes them)."""
+        from glasnost.errors import StoreError
+
+        store = open_store(db, writable=quarantine)
+        try:
+            damaged = store.damaged(full=True)
+            stale = {m.run_id: store.stale_verdicts(m.run_id) for m in store.list_runs()}
+            moved = store.quarantine(damaged) if quarantine and damaged else 0
+        finally:
+            store.close()
+        for d in damaged:
+            console.print(text(d.line()))
+        for run_id, n in stale.items():
+            if n:
+                console.print(text(f"run {run_id}: {n} stale verdicts (never used; `glasnost judge {run_id}` "
+                                   "judges those responses again)"))
+        if not damaged:
+            console.print(text(f"{db}: no damaged rows"))
+            return
+        if quarantine:
+            unmovable = len(damaged) - moved
+            console.print(text(f"{db}: moved {moved} damaged rows into the quarantine table (nothing deleted)"))
+            if unmovable:
+                raise StoreError(f"{db}: {unmovable} problems are in the file's pages, not in rows; restore the "
+                                 f"store from a copy (or try `sqlite3 {db} .recover`)")
+            return
+        raise StoreError(f"{db}: {len(damaged)} damaged rows; commands that read the store skip them; "
+                         f"`glasnost db check --quarantine --db {db}` moves them aside")
