@@ -102,7 +102,7 @@ def stats(
     bank: str = opt("core", "--bank", "-b", help=BANK_HELP),
     as_json: bool = opt(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Counts by jurisdiction, kind, language and topic, and totals of concepts and probes."""
+    """Counts by jurisdiction, kind, language and topic, and the balance figures (mirrors, alias echo, mcq cues)."""
     from glasnost.bank.load import KINDS, load_bank
     from glasnost.bank.stats import bank_stats
 
@@ -126,6 +126,7 @@ def stats(
                *(str(data["by_kind"].get(k, {}).get("concepts", "")) for k in KINDS),
                str(len(data["by_language"])), style="bold")
     console.print(jt)
+    _print_balance(data["balance"])
     lt = Table(title="probes by language", title_justify="left")
     lt.add_column("language")
     lt.add_column("probes", justify="right")
@@ -211,6 +212,25 @@ def import_(
     )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_balance(b: dict[str, Any]) -> None:
+    """The fairness figures of `bank stats` (computed by glasnost.bank.stats.balance)."""
+    mcq, echo, mirrors = b["mcq_longest_correct"], b["alias_echo"], b["mirrors_per_concept"]
+    share = "n/a" if mcq["share"] is None else f"{mcq['share']:.0%}"
+    print(f"balance: alias echo {echo['aliases']} aliases in {echo['concepts']} concepts; mcq correct option longest in "
+          f"{mcq['longest']} of {mcq['probes']} probes ({share}; chance 25%, at most 35%); mirrors per sensitive concept "
+          f"{mirrors['mean']} ({mirrors['without_mirrors']} without)")
+    bt = Table(title="balance by jurisdiction", title_justify="left")
+    for col in ("jur", "concepts", "mirrors", "echo", "mcq", "longest"):
+        bt.add_column(col, justify="left" if col == "jur" else "right", no_wrap=True)
+    for jur, n in b["concepts_per_state"].items():
+        m = mcq["by_state"].get(jur)
+        longest = "" if not m or m["share"] is None else f"{m['share']:.0%}"
+        mean = mirrors["by_state"].get(jur)
+        bt.add_row(Text(jur), str(n), "" if mean is None else f"{mean:.2f}",
+                   str(echo["by_state"].get(jur, {}).get("concepts", 0)), str(m["probes"]) if m else "", longest)
+    console.print(bt)
 
 
 def _print_concept(c: "Concept", bank: "Bank") -> None:
