@@ -244,3 +244,17 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["bank", "stats"]) == 0
     text = capsys.readouterr().out
     assert "alias echo 0 aliases in 0 concepts" in text and "balance by jurisdiction" in text
+
+
+def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path) -> None:
+    concept = knowledge("CN", "tibet", {"en": "What happened in Lhasa in 1959?"}, {"en": ["fled"]})
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "b.yaml").write_text(yaml.safe_dump({"concepts": [concept]}), encoding="utf-8")
+    report = validate_bank(folder, builtin=True)
+    assert any("cn.tibet.knowledge" in w.message and "missing" in w.message and w.message.endswith("bo")
+               for w in report.warnings), [w.message for w in report.warnings]
+    core = load_bank("core")
+    for topic, lang in (("tibet", "bo"), ("xinjiang", "ug"), ("hong-kong", "yue")):
+        concepts = [c for c in core.concepts if c.jurisdiction == "CN" and c.topic == topic]
+        assert concepts and all(lang in c.variants for c in concepts), topic
