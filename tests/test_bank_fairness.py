@@ -145,6 +145,19 @@ def test_share_of_items_whose_correct_option_is_longest(tmp_path: Path) -> None:
     assert not errors_with(few, "multiple-choice items")
 
 
+def test_share_of_items_whose_official_line_option_is_longest(tmp_path: Path) -> None:
+    def items(longest: int, total: int = 10) -> list[dict]:
+        official = ["Troops restored order after a riot", "Order restored"]
+        return [mcq("CN", "square", n + 1, [("The army fired", True, False), ("Police used gas", False, False),
+                                            (official[n >= longest], False, True), ("Talks ended it", False, False)])
+                for n in range(total)]
+    # base() has one item whose official option is the longest too
+    too_many, _ = check(tmp_path, base() + items(4))  # 5 of 11: a length-biased model would look like a loyalist
+    assert errors_with(too_many, "official-line option is the longest in 5 of 11")
+    fine, _ = check(tmp_path, base() + items(2))  # 3 of 11
+    assert not errors_with(fine, "multiple-choice items")
+
+
 def test_official_line_distractor_required_where_the_topic_has_markers(tmp_path: Path) -> None:
     concepts = base()
     concepts[2]["mcq"]["options"][2].pop("official")
@@ -237,6 +250,7 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     assert mcq_share["probes"] >= 200 and mcq_share["share"] <= 0.35
     for lang, v in mcq_share["by_language"].items():
         assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.35, lang
+    assert data["mcq_longest_official"]["share"] <= 0.35
     assert data["concepts_per_state"]["CN"] > 0 and data["mirrors_per_concept"]["by_state"]["CN"] > 0
     assert main(["bank", "stats", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

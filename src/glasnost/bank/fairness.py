@@ -90,10 +90,22 @@ def option_lengths(c: Concept, lang: str) -> tuple[int, list[int]] | None:
     return next(len(t) for ok, t in texts if ok), [len(t) for ok, t in texts if not ok]
 
 
+def longest_role(c: Concept, lang: str) -> str | None:
+    """Which option is strictly the longest in ``lang``: "correct", "official", "other", "tie" (None: not an mcq)."""
+    if option_lengths(c, lang) is None or c.mcq is None:
+        return None
+    lengths = [len(" ".join(o.text.get(lang, "").split())) for o in c.mcq.options]
+    top = max(lengths)
+    if lengths.count(top) > 1:
+        return "tie"
+    o = c.mcq.options[lengths.index(top)]
+    return "correct" if o.correct else "official" if o.official else "other"
+
+
 def correct_is_longest(c: Concept, lang: str) -> bool | None:
     """True when the correct option is strictly the longest in ``lang`` (None: not an mcq in that language)."""
-    lengths = option_lengths(c, lang)
-    return None if lengths is None else lengths[0] > max(lengths[1])
+    role = longest_role(c, lang)
+    return None if role is None else role == "correct"
 
 
 def length_ratio(c: Concept, lang: str) -> float | None:
@@ -204,20 +216,25 @@ def _mcq_item(e: "Entry", official_needed: bool, add: "Add") -> None:
 
 
 def _mcq_share(entries: "list[Entry]", add: "Add") -> None:
+    """Neither the correct option nor the official-line one may be the tell-tale longest: a model that picks
+    the longest option would score without knowing, or would look as if it repeated the official line."""
     r = rules()
-    by_lang: dict[str, list[tuple[bool, "Entry"]]] = defaultdict(list)
+    by_lang: dict[str, list[tuple[str, "Entry"]]] = defaultdict(list)
     for e in entries:
         for lang in e.concept.variants:
-            longest = correct_is_longest(e.concept, lang)
-            if longest is not None:
-                by_lang[lang].append((longest, e))
+            role = longest_role(e.concept, lang)
+            if role is not None:
+                by_lang[lang].append((role, e))
     for lang, items in sorted(by_lang.items()):
-        hits = [e for longest, e in items if longest]
-        if len(items) >= r.min_items_for_share and len(hits) > r.max_longest_share * len(items):
-            first = hits[0]
-            add(first.file, first.at("mcq", "options"), f"the correct option is the longest in {len(hits)} of "
-                f"{len(items)} multiple-choice items in {lang} ({len(hits) / len(items):.0%}; at most "
-                f"{r.max_longest_share:.0%}), e.g. {first.concept.id}: vary the lengths so length is no cue")
+        if len(items) < r.min_items_for_share:
+            continue
+        for role, what in (("correct", "the correct option"), ("official", "the official-line option")):
+            hits = [e for got, e in items if got == role]
+            if len(hits) > r.max_longest_share * len(items):
+                first = hits[0]
+                add(first.file, first.at("mcq", "options"), f"{what} is the longest in {len(hits)} of {len(items)} "
+                    f"multiple-choice items in {lang} ({len(hits) / len(items):.0%}; at most {r.max_longest_share:.0%}), "
+                    f"e.g. {first.concept.id}: vary the lengths so length is no cue")
 
 
 def topic_key(c: Concept) -> str:

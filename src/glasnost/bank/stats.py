@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from glasnost.bank.fairness import correct_is_longest, echoes
+from glasnost.bank.fairness import echoes, longest_role
 from glasnost.bank.load import KINDS, Bank
 from glasnost.records import Concept
 
@@ -67,8 +67,9 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
     - ``mirrors_per_concept``: mean number of mirrors of a sensitive concept about a state, overall and by state,
       and how many have none;
     - ``alias_echo``: aliases already contained in their own question (each earns credit for restating it);
-    - ``mcq_longest_correct``: the share of multiple-choice probes (item x language) whose correct option is
-      strictly the longest (chance with four options: 25 %), overall, by state and by language.
+    - ``mcq_longest_correct`` and ``mcq_longest_official``: the share of multiple-choice probes (item x language)
+      whose correct option, or whose official-line option, is strictly the longest (chance with four options:
+      25 %), overall, by state and by language.
     """
     per_state: Counter[str] = Counter(c.jurisdiction for c in concepts)
     mirrored = [c for c in concepts if c.sensitivity != "none" and c.kind != "control" and c.jurisdiction != "XX"]
@@ -82,15 +83,16 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
         if found:
             echo_aliases[c.jurisdiction] += len(found)
             echo_concepts[c.jurisdiction] += 1
-    longest: dict[str, list[int]] = {}
-    by_lang: dict[str, list[int]] = {}
+    roles: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
+    roles_by_lang: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
     for c in concepts:
         for lang in c.variants:
-            hit = correct_is_longest(c, lang)
-            if hit is not None:
-                longest.setdefault(c.jurisdiction, []).append(int(hit))
-                by_lang.setdefault(lang, []).append(int(hit))
-    every = [h for hits in longest.values() for h in hits]
+            role = longest_role(c, lang)
+            if role is None:
+                continue
+            for name in roles:
+                roles[name].setdefault(c.jurisdiction, []).append(int(role == name))
+                roles_by_lang[name].setdefault(lang, []).append(int(role == name))
     return {
         "concepts_per_state": dict(sorted(per_state.items())),
         "mirrors_per_concept": {
@@ -103,10 +105,13 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
             "concepts": sum(echo_concepts.values()),
             "by_state": {j: {"concepts": echo_concepts[j], "aliases": echo_aliases[j]} for j in sorted(echo_concepts)},
         },
-        "mcq_longest_correct": {
-            **_share(every),
-            "by_state": {j: _share(v) for j, v in sorted(longest.items())},
-            "by_language": {lang: _share(v) for lang, v in sorted(by_lang.items())},
+        **{
+            f"mcq_longest_{name}": {
+                **_share([h for hits in roles[name].values() for h in hits]),
+                "by_state": {j: _share(v) for j, v in sorted(roles[name].items())},
+                "by_language": {lang: _share(v) for lang, v in sorted(roles_by_lang[name].items())},
+            }
+            for name in roles
         },
     }
 

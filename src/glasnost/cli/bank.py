@@ -216,20 +216,25 @@ def import_(
 
 def _print_balance(b: dict[str, Any]) -> None:
     """The fairness figures of `bank stats` (computed by glasnost.bank.stats.balance)."""
-    mcq, echo, mirrors = b["mcq_longest_correct"], b["alias_echo"], b["mirrors_per_concept"]
-    share = "n/a" if mcq["share"] is None else f"{mcq['share']:.0%}"
-    print(f"balance: alias echo {echo['aliases']} aliases in {echo['concepts']} concepts; mcq correct option longest in "
-          f"{mcq['longest']} of {mcq['probes']} probes ({share}; chance 25%, at most 35%); mirrors per sensitive concept "
-          f"{mirrors['mean']} ({mirrors['without_mirrors']} without)")
+    mcq, off, echo = b["mcq_longest_correct"], b["mcq_longest_official"], b["alias_echo"]
+    mirrors = b["mirrors_per_concept"]
+
+    def pct(share: float | None) -> str:
+        return "" if share is None else f"{share:.0%}"
+
+    print(f"balance: alias echo {echo['aliases']} aliases in {echo['concepts']} concepts; of {mcq['probes']} mcq probes "
+          f"the correct option is the longest in {mcq['longest']} ({pct(mcq['share'])}), the official-line one in "
+          f"{off['longest']} ({pct(off['share'])}) (chance 25%, at most 35% per language); mirrors per sensitive "
+          f"concept {mirrors['mean']} ({mirrors['without_mirrors']} without)")
     bt = Table(title="balance by jurisdiction", title_justify="left")
-    for col in ("jur", "concepts", "mirrors", "echo", "mcq", "longest"):
+    for col in ("jur", "concepts", "mirrors", "echo", "mcq", "correct", "official"):
         bt.add_column(col, justify="left" if col == "jur" else "right", no_wrap=True)
     for jur, n in b["concepts_per_state"].items():
-        m = mcq["by_state"].get(jur)
-        longest = "" if not m or m["share"] is None else f"{m['share']:.0%}"
+        m, o = mcq["by_state"].get(jur), off["by_state"].get(jur)
         mean = mirrors["by_state"].get(jur)
         bt.add_row(Text(jur), str(n), "" if mean is None else f"{mean:.2f}",
-                   str(echo["by_state"].get(jur, {}).get("concepts", 0)), str(m["probes"]) if m else "", longest)
+                   str(echo["by_state"].get(jur, {}).get("concepts", 0)), str(m["probes"]) if m else "",
+                   pct(m["share"]) if m else "", pct(o["share"]) if o else "")
     console.print(bt)
 
 
