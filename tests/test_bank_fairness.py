@@ -272,3 +272,10 @@ def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path)
     for topic, lang in (("tibet", "bo"), ("xinjiang", "ug"), ("hong-kong", "yue")):
         concepts = [c for c in core.concepts if c.jurisdiction == "CN" and c.topic == topic]
         assert concepts and all(lang in c.variants for c in concepts), topic
+
+
+def test_show_marks_the_official_line_and_the_date(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bank", "show", "cn.tiananmen-1989.mcq"]) == 0
+    assert "(official line)" in capsys.readouterr().out
+    assert main(["bank", "show", "gb.bloody-sunday.criticism"]) == 0
+    assert "(as of 2025-10)" in capsys.readouterr().out

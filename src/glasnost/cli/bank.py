@@ -255,7 +255,9 @@ def _print_concept(c: "Concept", bank: "Bank") -> None:
         for col in ("id", "fact", "aliases"):
             facts.add_column(col)
         for f in c.facts:
-            facts.add_row(Text(f.id), Text(f.text), Text("\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items())))
+            dated = f" (as of {f.as_of})" if f.as_of else ""
+            facts.add_row(Text(f.id), Text(f.text + dated),
+                          Text("\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items())))
         console.print(facts)
     if c.narrative:
         console.print(Text("narrative markers", style="bold"))
@@ -265,7 +267,8 @@ def _print_concept(c: "Concept", bank: "Bank") -> None:
         console.print(Text("multiple choice", style="bold"))
         first = c.languages[0] if c.languages else "en"
         for i, o in enumerate(c.mcq.options):
-            console.print(Text(f"  {'✓' if o.correct else ' '} {chr(65 + i)}. {o.text.get(first, '')}"))
+            line = f"  {'✓' if o.correct else ' '} {chr(65 + i)}. {o.text.get(first, '')}"
+            console.print(Text(line + ("  (official line)" if o.official else "")))
     for field_name in ("mirrors", "control"):
         refs: list[str] = getattr(c, field_name)
         if refs:
