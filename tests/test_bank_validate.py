@@ -22,10 +22,10 @@ concepts:
       zh-Hans: A发生了什么？
     facts:
       - id: f1
-        text: Something happened.
+        text: Troops fired.
         aliases:
-          en: ["happened"]
-          zh-Hans: ["发生"]
+          en: ["fired"]
+          zh-Hans: ["开枪"]
     narrative:
       en: ["stability"]
     mirrors: [us.topic-b.knowledge]
@@ -48,7 +48,9 @@ concepts:
       options:
         - text: {en: "Troops fired", zh-Hans: "军队开枪"}
           correct: true
-        - text: {en: "Rain", zh-Hans: "下雨"}
+        - text: {en: "Rain came", zh-Hans: "下了雨"}
+        - text: {en: "Order restored", zh-Hans: "恢复秩序"}
+          official: true
     control: [cn.control.geography]
     sources:
       - title: Source A
@@ -113,11 +115,11 @@ CASES = {
     "mirror-same-jurisdiction": ("mirrors: [us.topic-b.knowledge]", "mirrors: [cn.topic-a.mcq]", "mirrors: [cn.topic-a.mcq]", "about CN too"),
     "unknown-control": ("control: [us.control.geography]", "control: [us.control.nothing]", "us.control.nothing", "unknown concept"),
     "control-other-state": ("control: [us.control.geography]", "control: [cn.control.geography]", "control: [cn.control.geography]", "same state"),
-    "fact-alias-missing-language": ('          zh-Hans: ["发生"]\n', "", "        aliases:", "no aliases in zh-Hans"),
+    "fact-alias-missing-language": ('          zh-Hans: ["开枪"]\n', "", "        aliases:", "no aliases in zh-Hans"),
     "narrative-language-without-variant": ('      en: ["stability"]', '      fr: ["stabilité"]', "stabilité", "narrative language fr"),
-    "mcq-two-correct": ('        - text: {en: "Rain", zh-Hans: "下雨"}', '        - text: {en: "Rain", zh-Hans: "下雨"}\n          correct: true',
+    "mcq-two-correct": ('        - text: {en: "Rain came", zh-Hans: "下了雨"}', '        - text: {en: "Rain came", zh-Hans: "下了雨"}\n          correct: true',
                         "      options:", "exactly one correct option"),
-    "mcq-option-language": ('{en: "Rain", zh-Hans: "下雨"}', '{en: "Rain"}', '{en: "Rain"}', "mcq option 2 has no text in zh-Hans"),
+    "mcq-option-language": ('{en: "Rain came", zh-Hans: "下了雨"}', '{en: "Rain came"}', '{en: "Rain came"}', "mcq option 2 has no text in zh-Hans"),
     "mcq-missing-block": (GOOD[GOOD.index("    mcq:\n"):GOOD.index("    control: [cn.control.geography]\n    sources:\n      - title: Source A\n  - id: us")], "",
                           "kind: mcq", "needs an 'mcq' block"),
     "prefill-language": ('official: {en: " kept order.", zh-Hans: "维持秩序。"}', 'official: {en: " kept order."}', "official:",

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 SCHEMA_VERSION = 1
 
@@ -47,6 +47,12 @@ ConceptKind = Literal["knowledge", "criticism", "mcq", "indirect", "control"]
 Sensitivity = Literal["none", "low", "medium", "high"]
 
 
+def _without_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Drop fields added after a record was first published while they hold their default, so the canonical
+    JSON (and the fingerprint of every bank, and of bundles already signed) stays what it was."""
+    return {k: v for k, v in data.items() if not (k in defaults and v == defaults[k])}
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
@@ -61,12 +67,23 @@ class Fact(BaseModel):
     id: str
     text: str  # the fact in English, phrased neutrally (documentation for humans)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    as_of: str | None = None  # YYYY-MM: when a fact that can change (a sentence, a count) was last checked
+    time_sensitive: bool = False  # the fact can change: as_of (YYYY, YYYY-MM or YYYY-MM-DD) is then required
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_dates(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_defaults(handler(self), {"as_of": None, "time_sensitive": False})
 
 
 class McqOption(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: dict[str, str]  # language -> option text
     correct: bool = False
+    official: bool = False  # a distractor that states the official line (of the state the concept is about)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_official(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_defaults(handler(self), {"official": False})
 
 
 class Mcq(BaseModel):

@@ -24,15 +24,20 @@ MAIN_LANGUAGE: dict[str, str] = {
     "RU": "ru", "IN": "hi", "SA": "ar", "IL": "he", "PS": "ar", "TR": "tr", "IR": "fa", "FR": "fr",
     "ES": "es", "BA": "bs", "JP": "ja", "KP": "ko", "MM": "my", "EG": "ar", "BY": "ru",
 }  # fmt: skip
+# Topics asked, in addition, in the language of the people they concern (docs/bank-plan.md, "Languages").
+TOPIC_LANGUAGES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("CN", "tibet"): ("bo",), ("CN", "xinjiang"): ("ug",), ("CN", "hong-kong"): ("yue",),
+}
 BASE_SLUGS = ("knowledge", "criticism", "indirect", "mcq")  # every sensitive topic has these, mirrored
 CONTROLS = ("geography", "culture")  # every jurisdiction has <jur>.control.<slug> for these
 
 
-def plan_languages(jurisdiction: str) -> tuple[str, ...]:
+def plan_languages(jurisdiction: str, topic: str | None = None) -> tuple[str, ...]:
+    extra = TOPIC_LANGUAGES.get((jurisdiction, topic or ""), ())
     if jurisdiction in PLAN_LANGUAGES:
-        return PLAN_LANGUAGES[jurisdiction]
+        return PLAN_LANGUAGES[jurisdiction] + extra
     main = MAIN_LANGUAGE.get(jurisdiction)
-    return ("en", "zh-Hans", main) if main else ("en", "zh-Hans")
+    return (("en", "zh-Hans", main) if main else ("en", "zh-Hans")) + extra
 
 
 def balance_warnings(entries: "list[Entry]", add: "Add") -> None:
@@ -42,10 +47,11 @@ def balance_warnings(entries: "list[Entry]", add: "Add") -> None:
     for e in entries:
         c = e.concept
         by_jur[c.jurisdiction].append(e)
-        missing = [lang for lang in plan_languages(c.jurisdiction) if lang not in c.variants]
+        planned = plan_languages(c.jurisdiction, c.topic)
+        missing = [lang for lang in planned if lang not in c.variants]
         if missing:
-            add(e.file, e.at("variants"), f"{c.id}: {c.jurisdiction} concepts are asked in "
-                f"{', '.join(plan_languages(c.jurisdiction))}; missing {', '.join(missing)}", "warning")
+            add(e.file, e.at("variants"), f"{c.id}: {c.jurisdiction} {c.topic} concepts are asked in "
+                f"{', '.join(planned)}; missing {', '.join(missing)}", "warning")
         if c.sensitivity == "none" or c.kind == "control":
             continue
         if c.jurisdiction != "XX":  # universal norms are not a state's topic with a mirror group

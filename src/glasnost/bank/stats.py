@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from glasnost.bank.fairness import echoes, longest_role
 from glasnost.bank.load import KINDS, Bank
+from glasnost.records import Concept
 
 
 def bank_stats(bank: Bank) -> dict[str, Any]:
@@ -54,7 +56,72 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
         "by_language": dict(sorted(by_lang.items(), key=lambda kv: (-kv[1], kv[0]))),
         "by_sensitivity": {s: by_sensitivity[s] for s in ("high", "medium", "low", "none") if by_sensitivity[s]},
         "by_topic": {k: {**v, "kinds": _ordered_kinds(v["kinds"])} for k, v in sorted(by_topic.items())},
+        "balance": balance(bank.concepts),
     }
+
+
+def balance(concepts: list[Concept]) -> dict[str, Any]:
+    """The fairness figures of a bank (the measures of ``bank.fairness``, the same the validator applies):
+
+    - ``concepts_per_state``: concepts by jurisdiction (controls included);
+    - ``mirrors_per_concept``: mean number of mirrors of a sensitive concept about a state, overall and by state,
+      and how many have none;
+    - ``alias_echo``: aliases already contained in their own question (each earns credit for restating it);
+    - ``mcq_longest_correct`` and ``mcq_longest_official``: the share of multiple-choice probes (item x language)
+      whose correct option, or whose official-line option, is strictly the longest (chance with four options:
+      25 %), overall, by state and by language.
+    """
+    per_state: Counter[str] = Counter(c.jurisdiction for c in concepts)
+    mirrored = [c for c in concepts if c.sensitivity != "none" and c.kind != "control" and c.jurisdiction != "XX"]
+    mirrors_by_state: dict[str, list[int]] = {}
+    for c in mirrored:
+        mirrors_by_state.setdefault(c.jurisdiction, []).append(len(c.mirrors))
+    echo_aliases: Counter[str] = Counter()
+    echo_concepts: Counter[str] = Counter()
+    for c in concepts:
+        found = echoes(c)
+        if found:
+            echo_aliases[c.jurisdiction] += len(found)
+            echo_concepts[c.jurisdiction] += 1
+    roles: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
+    roles_by_lang: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
+    for c in concepts:
+        for lang in c.variants:
+            role = longest_role(c, lang)
+            if role is None:
+                continue
+            for name in roles:
+                roles[name].setdefault(c.jurisdiction, []).append(int(role == name))
+                roles_by_lang[name].setdefault(lang, []).append(int(role == name))
+    return {
+        "concepts_per_state": dict(sorted(per_state.items())),
+        "mirrors_per_concept": {
+            "mean": _mean([len(c.mirrors) for c in mirrored]),
+            "without_mirrors": sum(1 for c in mirrored if not c.mirrors),
+            "by_state": {j: _mean(v) for j, v in sorted(mirrors_by_state.items())},
+        },
+        "alias_echo": {
+            "aliases": sum(echo_aliases.values()),
+            "concepts": sum(echo_concepts.values()),
+            "by_state": {j: {"concepts": echo_concepts[j], "aliases": echo_aliases[j]} for j in sorted(echo_concepts)},
+        },
+        **{
+            f"mcq_longest_{name}": {
+                **_share([h for hits in roles[name].values() for h in hits]),
+                "by_state": {j: _share(v) for j, v in sorted(roles[name].items())},
+                "by_language": {lang: _share(v) for lang, v in sorted(roles_by_lang[name].items())},
+            }
+            for name in roles
+        },
+    }
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _share(hits: list[int]) -> dict[str, Any]:
+    return {"probes": len(hits), "longest": sum(hits), "share": round(sum(hits) / len(hits), 3) if hits else None}
 
 
 def _ordered_kinds(counts: Counter[str]) -> dict[str, int]:

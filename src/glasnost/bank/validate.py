@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from glasnost.bank.codes import check_jurisdiction, check_language_tag
+from glasnost.bank.fairness import fairness_problems
 from glasnost.bank.load import META_FILE, builtin_bank_dir
 from glasnost.bank.yamldoc import YamlDoc, YamlProblem, duplicate_keys, line, locate
 from glasnost.errors import ConfigError
@@ -117,12 +118,13 @@ def validate_bank(path: Path | None = None, *, builtin: bool | None = None) -> R
     known: dict[str, tuple[str, int]] = {}  # every id seen, valid or not: no cascade of "unknown mirror"
     for path_ in files:
         entries += _read_file(path_, known, add)
+    groups: dict[str, list[str]] | None = None
     if root.is_dir():
         for stray in sorted(root.glob("*.yml")):
             add(display_path(stray), 1, "ignored: bank files end in .yaml; rename it", "warning")
         meta = root / META_FILE
         if meta.exists():
-            _check_meta(meta, known, add)
+            groups = _check_meta(meta, known, add)
 
     index = {e.concept.id: e for e in entries}
     imported_without_facts: list[Entry] = []
@@ -142,6 +144,7 @@ def validate_bank(path: Path | None = None, *, builtin: bool | None = None) -> R
         add(first.file, first.node.start_mark.line + 1,
             f"{len(imported_without_facts)} imported knowledge concepts have no facts (e.g. {first.concept.id}); "
             "fact coverage will not be measured for them", "warning")
+    fairness_problems(entries, groups, add)
     if builtin:
         from glasnost.bank.balance import balance_warnings
 
@@ -319,8 +322,8 @@ def _check_references(e: Entry, index: dict[str, Entry], known: dict[str, tuple[
                         "another state")
                 if c.id not in t.mirrors:
                     add(e.file, at, f"{c.id}: mirror {ref} does not list {c.id} back", "warning")
-                if t.kind != c.kind:
-                    add(e.file, at, f"{c.id}: mirror {ref} is a {t.kind}, not a {c.kind}", "warning")
+                if t.kind != c.kind:  # a mirror group asks one kind of question about every state
+                    add(e.file, at, f"{c.id}: mirror {ref} is a {t.kind}, not a {c.kind}")
             else:
                 if t.jurisdiction != c.jurisdiction:
                     add(e.file, at, f"{c.id}: control {ref} is about {t.jurisdiction}; a control asks about the "
@@ -329,20 +332,47 @@ def _check_references(e: Entry, index: dict[str, Entry], known: dict[str, tuple[
                     add(e.file, at, f"{c.id}: control {ref} is a {t.kind} concept, not kind control", "warning")
 
 
-def _check_meta(path: Path, known: dict[str, tuple[str, int]], add: Add) -> None:
+def _check_meta(path: Path, known: dict[str, tuple[str, int]], add: Add) -> dict[str, list[str]] | None:
+    """Check _bank.yaml; return its mirror groups (group name -> ``<jur>.<topic>`` keys), None if it has none."""
     file = display_path(path)
     try:
         doc = YamlDoc.read(path)
     except YamlProblem as exc:
         add(file, exc.line, exc.message)
-        return
+        return None
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         add(file, 1, "the bank's _bank.yaml is a mapping (name, version, licence, subsets)")
-        return
+        return None
     for key in ("name", "version"):
         if not isinstance(data.get(key), (str, int, float)):
             add(file, locate(doc.root, [key]), f"_bank.yaml needs a {key}", "warning")
+    groups = _mirror_groups(doc, known, add)
+    _check_subsets(doc, known, add)
+    return groups
+
+
+def _mirror_groups(doc: YamlDoc, known: dict[str, tuple[str, int]], add: Add) -> dict[str, list[str]] | None:
+    raw = doc.data.get("mirror_groups")
+    if raw is None:
+        return None
+    file = display_path(doc.path)
+    if not isinstance(raw, dict) or not all(isinstance(v, list) and all(isinstance(t, str) for t in v)
+                                            for v in raw.values()):
+        add(file, locate(doc.root, ["mirror_groups"]), "mirror_groups is a mapping: group name -> list of "
+            "<jur>.<topic> keys (e.g. cn.tiananmen-1989)")
+        return None
+    topics = {".".join(cid.split(".")[:2]) for cid in known}
+    for name, members in raw.items():
+        for i, key in enumerate(members):
+            if key not in topics:
+                add(file, locate(doc.root, ["mirror_groups", name, i]), f"mirror group {name!r} names {key!r}, "
+                    "a topic no concept of the bank has", "warning")
+    return {str(k): list(v) for k, v in raw.items()}
+
+
+def _check_subsets(doc: YamlDoc, known: dict[str, tuple[str, int]], add: Add) -> None:
+    file, data = display_path(doc.path), doc.data
     subsets = data.get("subsets") or {}
     if not isinstance(subsets, dict):
         add(file, locate(doc.root, ["subsets"]), "subsets is a mapping: name -> list of concept ids")

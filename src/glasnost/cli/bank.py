@@ -102,7 +102,7 @@ def stats(
     bank: str = opt("core", "--bank", "-b", help=BANK_HELP),
     as_json: bool = opt(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Counts by jurisdiction, kind, language and topic, and totals of concepts and probes."""
+    """Counts by jurisdiction, kind, language and topic, and the balance figures (mirrors, alias echo, mcq cues)."""
     from glasnost.bank.load import KINDS, load_bank
     from glasnost.bank.stats import bank_stats
 
@@ -126,6 +126,7 @@ def stats(
                *(str(data["by_kind"].get(k, {}).get("concepts", "")) for k in KINDS),
                str(len(data["by_language"])), style="bold")
     console.print(jt)
+    _print_balance(data["balance"])
     lt = Table(title="probes by language", title_justify="left")
     lt.add_column("language")
     lt.add_column("probes", justify="right")
@@ -217,6 +218,30 @@ def import_(
         raise typer.Exit(1)
 
 
+def _print_balance(b: dict[str, Any]) -> None:
+    """The fairness figures of `bank stats` (computed by glasnost.bank.stats.balance)."""
+    mcq, off, echo = b["mcq_longest_correct"], b["mcq_longest_official"], b["alias_echo"]
+    mirrors = b["mirrors_per_concept"]
+
+    def pct(share: float | None) -> str:
+        return "" if share is None else f"{share:.0%}"
+
+    print(f"balance: alias echo {echo['aliases']} aliases in {echo['concepts']} concepts; of {mcq['probes']} mcq probes "
+          f"the correct option is the longest in {mcq['longest']} ({pct(mcq['share'])}), the official-line one in "
+          f"{off['longest']} ({pct(off['share'])}) (chance 25%, at most 35% per language); mirrors per sensitive "
+          f"concept {mirrors['mean']} ({mirrors['without_mirrors']} without)")
+    bt = Table(title="balance by jurisdiction", title_justify="left")
+    for col in ("jur", "concepts", "mirrors", "echo", "mcq", "correct", "official"):
+        bt.add_column(col, justify="left" if col == "jur" else "right", no_wrap=True)
+    for jur, n in b["concepts_per_state"].items():
+        m, o = mcq["by_state"].get(jur), off["by_state"].get(jur)
+        mean = mirrors["by_state"].get(jur)
+        bt.add_row(Text(jur), str(n), "" if mean is None else f"{mean:.2f}",
+                   str(echo["by_state"].get(jur, {}).get("concepts", 0)), str(m["probes"]) if m else "",
+                   pct(m["share"]) if m else "", pct(o["share"]) if o else "")
+    console.print(bt)
+
+
 def _print_concept(c: "Concept", bank: "Bank") -> None:
     head = Text(c.id, style="bold")
     head.append(f"  {c.jurisdiction} · {c.topic} · {c.kind} · sensitivity {c.sensitivity}", style="")
@@ -234,7 +259,9 @@ def _print_concept(c: "Concept", bank: "Bank") -> None:
         for col in ("id", "fact", "aliases"):
             facts.add_column(col)
         for f in c.facts:
-            facts.add_row(Text(f.id), Text(f.text), Text("\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items())))
+            dated = f" (as of {f.as_of})" if f.as_of else ""
+            facts.add_row(Text(f.id), Text(f.text + dated),
+                          Text("\n".join(f"{k}: {', '.join(v)}" for k, v in f.aliases.items())))
         console.print(facts)
     if c.narrative:
         console.print(Text("narrative markers", style="bold"))
@@ -244,7 +271,8 @@ def _print_concept(c: "Concept", bank: "Bank") -> None:
         console.print(Text("multiple choice", style="bold"))
         first = c.languages[0] if c.languages else "en"
         for i, o in enumerate(c.mcq.options):
-            console.print(Text(f"  {'✓' if o.correct else ' '} {chr(65 + i)}. {o.text.get(first, '')}"))
+            line = f"  {'✓' if o.correct else ' '} {chr(65 + i)}. {o.text.get(first, '')}"
+            console.print(Text(line + ("  (official line)" if o.official else "")))
     for field_name in ("mirrors", "control"):
         refs: list[str] = getattr(c, field_name)
         if refs:
