@@ -261,7 +261,7 @@ class SQLiteStore(Store):
                 "data=excluded.data WHERE responses.outcome = 'error'",
                 (
                     (r.key, r.run_id, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value,
-                     r.model_dump_json())
+                     _row_json(r))
                     for r in responses
                 ),
             )
@@ -472,6 +472,17 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+def _row_json(record: Any) -> str:
+    """A record's JSON; one that cannot be encoded (a lone surrogate that slipped past the boundary) is
+    repaired by textsafe and marked, so one bad row never costs its batch."""
+    try:
+        return record.model_dump_json()
+    except ValueError:  # PydanticSerializationError: "surrogates not allowed"
+        from glasnost.textsafe import safe_record
+
+        return safe_record(record).model_dump_json()
 
 
 def _filters(**columns: Any) -> tuple[str, list[Any]]:

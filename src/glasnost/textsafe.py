@@ -1,0 +1,168 @@
+"""The one text boundary: everything that enters from a target, a file or a bundle passes here.
+
+Model output and input files are hostile. Three things are made impossible past this point:
+
+- text that cannot be encoded as UTF-8 (a lone surrogate such as ``"\\ud800"``, which JSON may carry as an
+  escape) or that holds NUL: each such character becomes U+FFFD and the record says ``repaired: true``;
+- an answer of unbounded size: text beyond the cap (``GLASNOST_MAX_ANSWER_CHARS``, default 1,000,000
+  characters, far above any real completion) is cut and the record says how many characters were cut
+  (``clipped``);
+- a line of an input file of unbounded size: lines are read with a cap (``GLASNOST_MAX_LINE_BYTES``, default
+  32 MiB) and a longer one is one clear error, never a ``MemoryError``.
+
+Repairs are marked, never silent: a reader of the store can tell a repaired answer from the one sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import IO, Any, Iterator, Mapping, TypeVar
+
+from glasnost.errors import ConfigError
+
+DEFAULT_MAX_ANSWER_CHARS = 1_000_000
+DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
+REPLACEMENT = "\ufffd"
+
+_BAD = re.compile("[\x00\ud800-\udfff]")
+_NUMBER_DIGITS = 4300  # Python's own int-string limit: a longer number in JSON is refused, not parsed
+
+T = TypeVar("T")
+
+
+def _env_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
+    raw = (environ if environ is not None else os.environ).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw[:20]!r} is not a whole number; unset it or give e.g. {default}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1 (got {value})")
+    return value
+
+
+def max_answer_chars(environ: Mapping[str, str] | None = None) -> int:
+    return _env_int("GLASNOST_MAX_ANSWER_CHARS", DEFAULT_MAX_ANSWER_CHARS, environ)
+
+
+def max_line_bytes(environ: Mapping[str, str] | None = None) -> int:
+    return _env_int("GLASNOST_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES, environ)
+
+
+def repair(text: str) -> tuple[str, bool]:
+    """``text`` with lone surrogates and NULs replaced by U+FFFD; True when anything was replaced."""
+    if text.isascii():
+        if "\x00" not in text:
+            return text, False
+        return text.replace("\x00", REPLACEMENT), True
+    fixed, n = _BAD.subn(REPLACEMENT, text)
+    return fixed, n > 0
+
+
+def clean(value: Any) -> tuple[Any, bool]:
+    """A JSON-like value (str, list, dict, scalars) with every string repaired; True when anything was."""
+    if isinstance(value, str):
+        return repair(value)
+    if isinstance(value, list):
+        changed = False
+        out_list = []
+        for v in value:
+            c, ch = clean(v)
+            out_list.append(c)
+            changed |= ch
+        return out_list, changed
+    if isinstance(value, dict):
+        changed = False
+        out_dict = {}
+        for k, v in value.items():
+            ck, chk = clean(k) if isinstance(k, str) else (k, False)
+            cv, chv = clean(v)
+            out_dict[ck] = cv
+            changed |= chk or chv
+        return out_dict, changed
+    return value, False
+
+
+def cap(text: str | None, limit: int) -> tuple[str | None, int]:
+    """``text`` cut to ``limit`` characters, and how many were cut."""
+    if text is None or len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit
+
+
+_CAPPED_FIELDS = ("text", "reasoning")
+
+
+def safe_record(record: T, limit: int | None = None) -> T:
+    """A Completion or Response that can always be stored: strings repaired, answer text capped.
+
+    Sets ``repaired`` and ``clipped`` on the record when it changed; returns the record itself when nothing
+    needed doing (the common case costs one scan of the strings)."""
+    from pydantic import BaseModel
+
+    assert isinstance(record, BaseModel)
+    limit = max_answer_chars() if limit is None else limit
+    data = record.model_dump()
+    data, repaired = clean(data)
+    clipped = 0
+    for name in _CAPPED_FIELDS:
+        data[name], cut = cap(data.get(name), limit)
+        clipped += cut
+    raw = data.get("raw")
+    raw_cut = isinstance(raw, str) and len(raw) > limit
+    if raw_cut:
+        data["raw"] = raw[:limit]
+    if not (repaired or clipped or raw_cut):
+        return record
+    if repaired:
+        data["repaired"] = True
+    if clipped:
+        data["clipped"] = (data.get("clipped") or 0) + clipped
+    return type(record).model_validate(data)  # type: ignore[return-value]
+
+
+def read_lines(fh: IO[str], where: str, limit: int | None = None) -> Iterator[str]:
+    """Lines of a text stream, none longer than ``limit`` bytes (roughly: characters count as 1-4): a longer
+    one is one ConfigError naming the file and line, read in bounded memory."""
+    limit = max_line_bytes() if limit is None else limit
+    lineno = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit and not line.endswith("\n"):
+            raise ConfigError(f"{where}:{lineno}: line longer than {limit:,} characters; refused "
+                              "(a real line is far shorter; raise GLASNOST_MAX_LINE_BYTES if it is genuine)")
+        yield line
+
+
+def loads(text: str | bytes, where: str) -> Any:
+    """``json.loads`` for hostile input: nesting too deep, a 5,000-digit number and invalid JSON all become one
+    ConfigError line (never RecursionError or ValueError from int parsing)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{where}: JSON nested too deeply; refused") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise ConfigError(f"{where}: a number in the JSON is too long ({str(exc)[:60]}); refused") from None
+
+
+def safe_response(record: T) -> T:
+    """The boundary for a record about to be stored (a Response, a Completion): ``safe_record`` plus every
+    string scrubbed of known secrets (redact.scrub)."""
+    from glasnost.redact import known_secrets, scrub_value
+
+    record = safe_record(record)
+    secrets = known_secrets()
+    if not secrets:
+        return record
+    data, changed = scrub_value(record.model_dump(), secrets)  # type: ignore[attr-defined]
+    return type(record).model_validate(data) if changed else record  # type: ignore[return-value]
