@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import IO, Any, Iterator, Mapping, TypeVar
 
 from glasnost.errors import ConfigError
@@ -166,3 +167,101 @@ def safe_response(record: T) -> T:
         return record
     data, changed = scrub_value(record.model_dump(), secrets)  # type: ignore[attr-defined]
     return type(record).model_validate(data) if changed else record  # type: ignore[return-value]
+
+
+def open_text(path: Path, where: str | None = None) -> IO[str]:
+    """A text file, gzip or plain (told by its first bytes, not its name), as UTF-8; one ConfigError line when
+    it cannot be opened."""
+    import gzip
+
+    where = where or str(path)
+    try:
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        if gz:
+            return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+        return open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where}: is a folder; give a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot open ({exc.strerror})") from None
+
+
+def iter_lines(path: Path, where: str | None = None, limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a plain or gzip text file, streamed with each line capped (``read_lines``);
+    a damaged gzip stream, bytes that are not UTF-8 or a read error end it with one ConfigError line."""
+    import gzip
+    import zlib
+
+    where = where or str(path)
+    lineno = 0
+    with open_text(path, where) as fh:
+        lines = read_lines(fh, where, limit)
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+                what = {"EOFError": "the gzip stream ends early (truncated file)",
+                        "UnicodeDecodeError": "not UTF-8 text"}.get(type(exc).__name__, f"damaged ({type(exc).__name__})")
+                raise ConfigError(f"{where}:{lineno + 1}: cannot read: {what}; fix or re-create the file") from None
+            lineno += 1
+            yield lineno, line
+
+
+# ---------------------------------------------------------------------------------------------------------
+# YAML: aliases make a small file stand for a huge tree (the "billion laughs"); every later walk of it
+# (validation, hashing, JSON) would take that long. The composed node graph is measured as it would expand.
+
+MAX_YAML_NODES = 2_000_000
+MAX_YAML_BYTES = 64 * 1024 * 1024
+
+
+def check_yaml_expansion(root: Any, where: str, limit: int = MAX_YAML_NODES) -> None:
+    """ConfigError when the YAML node graph ``root`` expands (aliases followed) to more than ``limit`` nodes."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if node is None or id(node) in sizes:
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            sizes[id(node)] = 1
+            continue
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(sizes.get(id(c), 0) for c in children)
+        if total > limit:
+            raise ConfigError(f"{where}: YAML expands to more than {limit:,} values (aliases repeating aliases, "
+                              "a 'billion laughs'); refused")
+        sizes[id(node)] = total
+
+
+def yaml_load(text: str, where: str, loader: Any = None) -> Any:
+    """Safe YAML for hostile files: the safe loader, a size limit, and an expansion limit on aliases."""
+    import yaml
+
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: YAML file larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB; refused")
+    if loader is None:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    ld = loader(text)
+    try:
+        root = ld.get_single_node()
+        if root is None:
+            return None
+        check_yaml_expansion(root, where)
+        return ld.construct_document(root)
+    finally:
+        ld.dispose()

@@ -23,6 +23,7 @@ from typing import Iterable
 import yaml
 from pydantic import ValidationError
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.records import BankRef, Concept, Probe, canonical_json, sha256_text
 
@@ -115,7 +116,9 @@ def read_yaml(path: Path) -> object:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: bank file is not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return textsafe.yaml_load(text, str(path), _Loader)  # safe loader, alias-expansion limit
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply; refused") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
         from glasnost.targets.spec import parse_targets
 
         specs = parse_targets(target or [DEFAULT_TARGET])
+        from glasnost.bank.validate import require_valid
+
+        require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
         the_bank = load_bank(bank)
         if not lang.strip():
             raise ConfigError("--lang is empty; give comma-separated languages (e.g. en,zh-Hans) or 'all'")

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 import yaml
 from pydantic import ValidationError
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.redact import redact_url, url_credentials
 from glasnost.records import TargetSpec
@@ -262,7 +263,9 @@ def _local_or_replay_from_mapping(kind: str, fields: dict[str, Any], where: str,
 
 def load_targets_file(path: Path) -> list[TargetSpec]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = textsafe.yaml_load(path.read_text(encoding="utf-8"), f"targets file {path}")
+    except (UnicodeDecodeError, RecursionError):
+        raise ConfigError(f"targets file {path}: not UTF-8 YAML or nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"cannot read targets file {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
