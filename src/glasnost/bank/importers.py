@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from glasnost.bank.codes import canonical_tag, check_jurisdiction, check_languag
 from glasnost.bank.load import KINDS
 from glasnost.bank.validate import IMPORTED_TAG
 from glasnost.errors import ConfigError
+from glasnost.outfile import write_atomically
 from glasnost.records import Concept, sha256_text
 
 FORMATS = ("promptfoo-csv", "csv", "jsonl")
@@ -223,7 +224,7 @@ def _source_dict(src: DataSource) -> dict[str, str]:
     return {k: v for k, v in (("title", src.title), ("url", src.url), ("publisher", src.publisher)) if v}
 
 
-def write_bank(imported: Imported, out: Path, origin: str) -> None:
+def write_bank(imported: Imported, out: Path, origin: str, protect: Iterable[Path] = ()) -> None:
     """Write the bank YAML with a header that keeps the prompt set's licence and attribution."""
     src = imported.source
     header = [
@@ -236,6 +237,7 @@ def write_bank(imported: Imported, out: Path, origin: str) -> None:
     body = yaml.safe_dump(imported.document(), allow_unicode=True, sort_keys=False, width=10_000)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(header) + "\n" + body, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write the bank ({exc.strerror}); choose another --out") from None
+    text = "\n".join(header) + "\n" + body
+    write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), protect=protect)

@@ -256,3 +256,12 @@ def load_bank(spec: str = "quick") -> Bank:
 
 def _looks_like_path(spec: str) -> bool:
     return "/" in spec or spec.endswith((".yaml", ".yml")) or Path(spec).exists()
+
+
+def bank_source_files(spec: str = "quick") -> list[Path]:
+    """The files a bank spec reads (an output must never replace one): the YAML file, or the folder's files."""
+    spec = (spec or "quick").strip()
+    root = Path(spec).expanduser() if _looks_like_path(spec) else builtin_bank_dir()
+    if root.is_dir():
+        return sorted(root.glob("*.yaml"))
+    return [root]

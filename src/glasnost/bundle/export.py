@@ -129,6 +129,7 @@ def export_run(
     return Exported(data=data, root=root, responses=n_resp, verdicts=n_verd, judge=judge)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a bundle."""
-    write_atomically(path, lambda tmp: tmp.write_bytes(data), error=BundleError)
+def write_bytes_atomic(path: Path, data: bytes, protect: Iterable[Path] = ()) -> None:
+    """Write via a temporary file in the same folder, so a crash never leaves half a bundle; never over an
+    input (``protect``: the store and its side files, the bundles read)."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(data), error=BundleError, protect=protect)

@@ -30,13 +30,17 @@ def register(app: typer.Typer) -> None:
         from glasnost.bundle.export import export_run, write_bytes_atomic
         from glasnost.bundle.keys import config_dir, load_key, printable
 
+        from glasnost.bundle.errors import BundleError
+        from glasnost.outfile import check_out_path, store_files
+
+        check_out_path(out, BundleError, protect=store_files(db))  # before any work: never over the store
         key = load_key()
         store = open_store(db)
         try:
             result = export_run(store, run, key, judge, extra_paths=[Path(db).parent, Path(db), config_dir(), out.parent])
         finally:
             store.close()
-        write_bytes_atomic(out, result.data)
+        write_bytes_atomic(out, result.data, protect=store_files(db))
         judged = f"verdicts by {result.judge}" if result.judge else "no verdicts (run `glasnost judge` to add labels)"
         print(f"wrote {out}: {result.responses} responses, {result.verdicts} {judged}")
         print(f"root: {result.root}")

@@ -29,9 +29,12 @@ def register(app: typer.Typer) -> None:
         chosen = (fmt or SUFFIX_FORMAT.get(out.suffix.lower()) or "").lower()
         if not chosen:
             raise ConfigError(f"cannot tell the format of {out}; pass --format ({', '.join(FORMATS)})")
+        from glasnost.outfile import check_out_path, store_files
+
+        check_out_path(out, protect=store_files(db))  # before the store is even opened
         store = open_store(db)
         try:
-            n = do_export(store, runs, out, chosen, judge)
+            n = do_export(store, runs, out, chosen, judge, protect=store_files(db))
         finally:
             store.close()
         console.print(f"exported {n} responses to {out}", markup=False, highlight=False)

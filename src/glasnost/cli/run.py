@@ -73,6 +73,9 @@ def register(app: typer.Typer) -> None:
             the_judge = get_judge(judge)
         if report.strip():
             _check_report_path(Path(report))
+            from glasnost.outfile import check_out_path
+
+            check_out_path(Path(report), protect=_inputs(db, bank))
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
@@ -112,10 +115,19 @@ def register(app: typer.Typer) -> None:
             if report.strip():
                 from glasnost.report import write_report
 
-                path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))
+                path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)),
+                                    protect=_inputs(db, bank))
                 console.print(text(f"report: {path}"))
         finally:
             store.close()
+
+
+def _inputs(db: Path, bank: str) -> list[Path]:
+    """What the run reads and a --report must never replace: the store (and its side files), bank files."""
+    from glasnost.bank.load import bank_source_files
+    from glasnost.outfile import store_files
+
+    return [*store_files(db), *bank_source_files(bank)]
 
 
 def _check_report_path(path: Path) -> None:

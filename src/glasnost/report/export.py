@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from glasnost.errors import ConfigError
 from glasnost.outfile import check_out_path, write_atomically
@@ -76,7 +76,8 @@ def csv_safe(column: str, value: Any) -> Any:
     return value
 
 
-def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | None = None) -> int:
+def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | None = None,
+           protect: Iterable[Path] = ()) -> int:
     """Write the rows to ``out`` (atomically); returns how many rows were written."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -86,10 +87,10 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
         except ImportError:
             raise ConfigError("parquet export needs the parquet extra: pip install 'glasnost[parquet]' "
                               "(or use --format csv or jsonl)") from None
-    out = check_out_path(Path(out))
+    out = check_out_path(Path(out), protect=protect)  # never over the store or another input
     rows = iter_rows(store, run_ids, judge)
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
-    return write_atomically(out, lambda tmp: writer(rows, tmp))
+    return write_atomically(out, lambda tmp: writer(rows, tmp), protect=protect)
 
 
 def _write_csv(rows: Iterator[dict[str, Any]], path: Path) -> int:
