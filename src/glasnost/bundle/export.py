@@ -89,7 +89,7 @@ def build_members(
                 data = clean.data(by_key[r.key].model_dump(mode="json"))
                 data["response_key"], data["judge"] = r.key, judge
                 verdicts.append(Verdict.model_validate(data))
-    summary = compute_summary(responses, verdicts, judge)
+    summary = compute_summary(responses, verdicts, judge, snapshot)
     members = {
         MANIFEST: json_member(clean.manifest(manifest)),
         BANK: json_member(snapshot),

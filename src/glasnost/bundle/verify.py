@@ -163,7 +163,7 @@ def verify_members(members: dict[str, bytes], source: str, trust: dict[str, str]
         verdicts.append(v)
 
     # 4. The published summary must be what the raw data give.
-    recomputed = compute_summary(responses, verdicts, summary.judge)
+    recomputed = compute_summary(responses, verdicts, summary.judge, bank)
     diff = first_difference(summary, recomputed)
     if diff:
         raise VerifyError(f"{SUMMARY}: does not match the responses and verdicts: {diff}")

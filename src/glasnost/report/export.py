@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from glasnost import rate
 from glasnost.errors import ConfigError
 from glasnost.outfile import check_out_path, write_atomically
 from glasnost.stats.data import choose_judge
@@ -22,7 +23,7 @@ COLUMNS = [
     "base_url", "sample_index", "outcome", "finish_reason", "http_status", "provider_refusal", "error", "prompt",
     "text", "reasoning", "thought_suppressed", "latency_ms", "prompt_tokens", "completion_tokens", "retries",
     "started_at", "finished_at", "judge", "label", "status", "confidence", "fact_coverage", "facts_found",
-    "narrative_markers", "language_switched", "detected_lang", "evidence",
+    "narrative_markers", "language_switched", "detected_lang", "evidence", "in_rate", "censored",
 ]
 # Free text a model, a bank author or a provider wrote: guarded against formula injection in CSV.
 TEXT_COLUMNS = {"prompt", "text", "reasoning", "error", "provider_refusal", "finish_reason", "evidence",
@@ -38,6 +39,7 @@ def iter_rows(store: Store, run_ids: list[str], judge: str | None = None) -> Ite
     for m in runs:
         snapshot = store.get_bank_snapshot(m.bank.fingerprint) or {}
         concepts = {c["id"]: c for c in snapshot.get("concepts", [])}
+        in_rate = rate.in_rate_by_concept(snapshot)
         verdicts = {v.response_key: v for v in store.iter_verdicts(m.run_id, chosen)} if chosen else {}
         for r in store.iter_responses(m.run_id):
             if r.key in seen:
@@ -67,6 +69,10 @@ def iter_rows(store: Store, run_ids: list[str], judge: str | None = None) -> Ite
                 "evidence": json.dumps([e.model_dump(mode="json", exclude_none=True) for e in v.evidence],
                                        ensure_ascii=False) if v else None,
             }
+            # The rate every other figure shows: sum(censored) / sum(in_rate) (glasnost.rate, one rule).
+            bucket = rate.bucket(v.label, v.status, r.outcome.value) if v else None
+            counted, censored = rate.counts(bucket, in_rate.get(r.concept_id, True))
+            row["in_rate"], row["censored"] = counted, censored
             yield row
 
 
@@ -134,6 +140,6 @@ def _arrow_type(column: str):
         return pa.int64()
     if column in ("latency_ms", "confidence", "fact_coverage"):
         return pa.float64()
-    if column in ("thought_suppressed", "language_switched"):
+    if column in ("thought_suppressed", "language_switched", "in_rate", "censored"):
         return pa.bool_()
     return pa.string()
