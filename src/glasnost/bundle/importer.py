@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glasnost.bundle.verify import VerifiedBundle
+from glasnost.textsafe import safe_response
 from glasnost.records import Response, Verdict, canonical_json
 from glasnost.store.base import Store
 
@@ -64,7 +65,7 @@ def import_bundle(store: Store, vb: VerifiedBundle) -> ImportResult:
     store.save_bank_snapshot(vb.bank)
     to_write: list[Response] = []
     conflicted: set[str] = set()
-    for r in vb.responses:
+    for r in map(safe_response, vb.responses):  # the text boundary: repaired, capped, no known secret
         stored = store.get_response(r.key)
         if stored is None:
             to_write.append(r)

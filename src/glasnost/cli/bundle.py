@@ -9,10 +9,10 @@ import typer
 from glasnost.cli.common import db_option, open_store, opt
 
 
-def _trust(path: Path | None) -> dict[str, str] | None:
-    from glasnost.bundle.keys import load_trust
+def _trust(value: str | None) -> dict[str, str] | None:
+    from glasnost.bundle.verify import load_trust_arg
 
-    return load_trust(path) if path is not None else None
+    return load_trust_arg(value)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,18 +49,24 @@ def register(app: typer.Typer) -> None:
     @bundle.command("verify")
     def verify(
         file: Path = typer.Argument(..., help="A bundle file."),
-        trust: Path = opt(None, "--trust", help="A file of trusted public keys (`ed25519 <key> <name>` lines)."),
+        trust: str = opt(None, "--trust", help="Require this signer: a key fingerprint (64 hex digits, as printed "
+                         "here) or a file of trusted public keys (`ed25519 <key> <name>` lines). Without it, "
+                         "the signer is checked against GLASNOST_CONFIG_DIR/trusted_keys and reported."),
     ) -> None:
-        """Check every hash, the signature, the bank fingerprint, and recompute the summary."""
-        from glasnost.bundle.verify import verify_file
+        """Check every hash, the signature, the bank fingerprint, and recompute the summary; name the signer's key
+        and say whether you trust it."""
+        from glasnost.bundle.verify import default_trust, verify_file
 
         vb = verify_file(file, _trust(trust))
+        if vb.trusted_as is None:
+            vb.trusted_as = default_trust().get(vb.fingerprint)
         print(vb.line())
+        print(vb.signer_line())
 
     @bundle.command("import")
     def import_(
         file: Path = typer.Argument(..., help="A bundle file."),
-        trust: Path = opt(None, "--trust", help="Import only bundles signed by a key in this file."),
+        trust: str = opt(None, "--trust", help="Import only bundles signed by this key (a fingerprint, or a file of keys)."),
         db: Path = db_option(),
     ) -> None:
         """Verify a bundle, then load it into the store (de-duplicated, with provenance, conflicts kept apart)."""
