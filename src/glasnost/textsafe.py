@@ -151,7 +151,7 @@ def loads(text: str | bytes, where: str) -> Any:
     except RecursionError:
         raise ConfigError(f"{where}: JSON nested too deeply; refused") from None
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+        raise ConfigError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
         raise ConfigError(f"{where}: a number in the JSON is too long ({str(exc)[:60]}); refused") from None
 

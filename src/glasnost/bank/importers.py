@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from glasnost.bank.codes import canonical_tag, check_jurisdiction, check_language_tag
 from glasnost.bank.load import KINDS
 from glasnost.bank.validate import IMPORTED_TAG
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.outfile import write_atomically
 from glasnost.records import Concept, sha256_text
@@ -90,10 +91,18 @@ def read_rows(path: Path, fmt: str) -> list[Row]:
         raise ConfigError(f"unknown import format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not path.is_file():
         raise ConfigError(f"{path}: no such file; give the prompt set to import")
+    if path.stat().st_size > textsafe.MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: larger than {textsafe.MAX_YAML_BYTES // (1024 * 1024)} MiB; a prompt set is "
+                          "far smaller (split it)")
     try:
         text = path.read_text(encoding="utf-8-sig")  # spreadsheets often write a byte-order mark
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8 and import again") from None
+    text, _ = textsafe.repair(text)  # the text boundary: NULs (which stop the csv module) become U+FFFD
+    limit = textsafe.max_line_bytes()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if len(line) > limit:
+            raise ConfigError(f"{path}:{n}: line longer than {limit:,} characters; refused")
     return _read_jsonl(path, text) if fmt == "jsonl" else _read_csv(path, text, fmt)
 
 
@@ -130,10 +139,7 @@ def _read_jsonl(path: Path, text: str) -> list[Row]:
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg}); one JSON object per line") from None
+        obj, _ = textsafe.clean(textsafe.loads(raw, f"{path}:{n}"))  # deep nesting, endless numbers: one line
         if not isinstance(obj, dict):
             raise ConfigError(f"{path}:{n}: each line is a JSON object with at least a 'prompt' key")
         bad = [k for k in FIELDS if k in obj and obj[k] is not None and not isinstance(obj[k], str)]
