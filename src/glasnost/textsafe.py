@@ -6,7 +6,7 @@ Model output and input files are hostile. Three things are made impossible past 
   escape) or that holds NUL: each such character becomes U+FFFD and the record says ``repaired: true``;
 - an answer of unbounded size: text beyond the cap (``GLASNOST_MAX_ANSWER_CHARS``, default 1,000,000
   characters, far above any real completion) is cut and the record says how many characters were cut
-  (``clipped``);
+  (``clipped``); as no real completion is that long, its outcome becomes ``error`` (never judged);
 - a line of an input file of unbounded size: lines are read with a cap (``GLASNOST_MAX_LINE_BYTES``, default
   32 MiB) and a longer one is one clear error, never a ``MemoryError``.
 
@@ -122,6 +122,12 @@ def safe_record(record: T, limit: int | None = None) -> T:
         data["repaired"] = True
     if clipped:
         data["clipped"] = (data.get("clipped") or 0) + clipped
+        if str(getattr(data.get("outcome"), "value", data.get("outcome"))) in ("ok", "truncated", "empty"):
+            # Longer than any real completion (a runaway generation, a broken proxy): kept, cut and marked, but
+            # an error outcome, so that no judge ever counts it as an answer or as censorship.
+            data["outcome"] = "error"
+            data["error"] = (f"answer longer than the cap of {limit:,} characters (GLASNOST_MAX_ANSWER_CHARS); "
+                             f"stored cut, {clipped:,} characters dropped")
     return type(record).model_validate(data)  # type: ignore[return-value]
 
 

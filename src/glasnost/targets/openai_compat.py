@@ -350,6 +350,11 @@ class OpenAICompatTarget:
         split = split_reasoning(message.get("content"), reasoning_field)
         refusal = message.get("refusal")
         refusal = refusal if isinstance(refusal, str) and refusal.strip() else None
+        if (message.get("content") is None and reasoning_field is None and refusal is None
+                and finish not in ("length", "max_tokens", "content_filter") and not message.get("tool_calls")):
+            # No content at all (JSON null, not ""), no reasoning, no refusal, no block: a protocol fault, not
+            # a model that chose to say nothing. Retried, then an error: never counted as a deflection.
+            return Decision.MALFORMED, f"malformed reply (HTTP {status}, message content is null)"
         outcome = Outcome.blocked if finish == "content_filter" or refusal else answer_outcome(finish, split.text)
         return safe_record(Completion(  # the text boundary: surrogates/NULs repaired, size capped
             outcome=outcome,
