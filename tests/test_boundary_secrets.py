@@ -130,3 +130,13 @@ def test_a_server_echoing_most_of_the_key_leaves_no_fragment_anywhere(tmp_path, 
     leaks += [where for where, blob in logs if hits(blob, sentinel)]
     assert not leaks, leaks
     assert {"g.db", "report.html", "report.md", "rows.csv", "audit.tar.gz"} <= {p.name for p in work.iterdir()}
+
+
+def test_a_targets_file_spec_mapping_cannot_override_the_url_with_a_key(tmp_path):
+    from glasnost.targets.spec import load_targets_file
+
+    f = tmp_path / "t.yaml"
+    f.write_text("- {spec: 'vllm:m', base_url: 'http://u:SECRETSECRET@127.0.0.1:8000/v1'}\n")
+    with pytest.raises(ConfigError) as info:
+        load_targets_file(f)
+    assert "SECRETSECRET" not in str(info.value)

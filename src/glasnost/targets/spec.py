@@ -215,6 +215,10 @@ def _from_mapping(item: dict[str, Any], where: str, base: Path) -> TargetSpec:
     if "spec" in item:  # {spec: "ollama:qwen2.5:7b", name: ...}
         spec = parse_target(str(item["spec"]))
         extra = {k: v for k, v in item.items() if k != "spec"}
+        if extra.get("base_url") is not None:  # checked like every other endpoint: no credentials ride in it
+            extra["base_url"] = _check_url(str(extra["base_url"]), where)
+        if extra.get("model") is not None:
+            _check_model(str(extra["model"]), where)
         return _build({**spec.model_dump(), **extra}, where) if extra else spec
     fields = {k: v for k, v in item.items() if v is not None}
     kind = str(fields.get("kind", "openai-compat")).lower()
