@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -52,15 +53,23 @@ def _url_secrets(url: str) -> list[str]:
     return out
 
 
+_memo: dict[str, Any] = {}  # the last (environment, remembered) -> secrets: recomputed when either changes
+
+
 def known_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """Every secret value this process could hold: preset key variables, *_API_KEY/*_TOKEN variables,
     credentials inside base-URL and proxy variables, and remembered keys."""
     env = os.environ if environ is None else environ
+    raw = getattr(env, "_data", None)  # os.environ's own dict: a C-level snapshot, no decoding per call
+    with _lock:
+        stamp = (tuple(raw.items()) if isinstance(raw, dict) else tuple(env.items()), frozenset(_remembered))
+    if _memo.get("stamp") == stamp:
+        return _memo["secrets"]
     from glasnost.targets.spec import presets
 
     names = {p.api_key_env for p in presets().values() if p.api_key_env}
     url_names = {p.base_url_env for p in presets().values() if p.base_url_env} | set(_URL_VARS)
-    found: set[str] = set()
+    found: set[str] = set(stamp[1])
     for name, value in env.items():
         if not value:
             continue
@@ -68,16 +77,28 @@ def known_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
             found.add(value.strip())
         if name in url_names or name.endswith(("_HOST", "_BASE_URL", "_PROXY", "_URL")):
             found.update(_url_secrets(value))
-    with _lock:
-        found |= _remembered
-    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+    secrets = sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+    _memo.update(stamp=stamp, secrets=secrets)
+    return secrets
+
+
+@lru_cache(maxsize=256)
+def _grams(secret: str) -> frozenset[str]:
+    if len(secret) < MIN_FRAGMENT:
+        return frozenset({secret})
+    return frozenset(secret[i : i + MIN_FRAGMENT] for i in range(len(secret) - MIN_FRAGMENT + 1))
+
+
+def mentions(text: str, secrets: Iterable[str]) -> bool:
+    """Does ``text`` hold any fragment of ``MIN_FRAGMENT``+ characters of a secret? (C-level searches only)"""
+    return any(g in text for secret in secrets for g in _grams(secret))
 
 
 def _spans(text: str, secret: str) -> list[tuple[int, int]]:
     """Where in ``text`` a run of ``MIN_FRAGMENT``+ characters of ``secret`` occurs."""
     if len(secret) < MIN_FRAGMENT:
         return [(m.start(), m.end()) for m in re.finditer(re.escape(secret), text)]
-    grams = {secret[i : i + MIN_FRAGMENT] for i in range(len(secret) - MIN_FRAGMENT + 1)}
+    grams = _grams(secret)
     if not any(g in text for g in grams):  # the common case: one C-level search per 8-gram
         return []
     spans: list[tuple[int, int]] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping, TypeVar
+from typing import IO, Any, Callable, Iterator, Mapping, TypeVar
 
 from glasnost.errors import ConfigError
 
@@ -97,15 +97,49 @@ def cap(text: str | None, limit: int) -> tuple[str | None, int]:
 _CAPPED_FIELDS = ("text", "reasoning")
 
 
+_PLAIN = (int, float, bool, type(None))
+
+
+def any_string(value: Any, test: Callable[[str], bool]) -> bool:
+    """Does any string inside a record (fields, nested models and their extra fields, lists, dict keys and
+    values) pass ``test``? Decided by looking, without copying: the common clean record costs one pass."""
+    if isinstance(value, str):
+        return test(value)
+    if isinstance(value, _PLAIN):
+        return False
+    if isinstance(value, (list, tuple)):
+        return any(any_string(v, test) for v in value)
+    if isinstance(value, dict):
+        return any((isinstance(k, str) and test(k)) or any_string(v, test) for k, v in value.items())
+    fields = getattr(value, "__dict__", None)
+    if fields is None:
+        return False
+    for v in fields.values():
+        if type(v) is str:
+            if test(v):
+                return True
+        elif not isinstance(v, _PLAIN) and any_string(v, test):
+            return True
+    extra = getattr(value, "__pydantic_extra__", None)
+    return bool(extra) and any_string(extra, test)
+
+
+def _needs_repair(text: str) -> bool:
+    return "\x00" in text if text.isascii() else _BAD.search(text) is not None
+
+
 def safe_record(record: T, limit: int | None = None) -> T:
     """A Completion or Response that can always be stored: strings repaired, answer text capped.
 
     Sets ``repaired`` and ``clipped`` on the record when it changed; returns the record itself when nothing
-    needed doing (the common case costs one scan of the strings)."""
+    needed doing (the common case costs one scan of the strings, no copy)."""
     from pydantic import BaseModel
 
     assert isinstance(record, BaseModel)
     limit = max_answer_chars() if limit is None else limit
+    sizes_ok = all(len(getattr(record, name, None) or "") <= limit for name in (*_CAPPED_FIELDS, "raw"))
+    if sizes_ok and not any_string(record, _needs_repair):
+        return record
     data = record.model_dump()
     data, repaired = clean(data)
     clipped = 0
@@ -113,11 +147,8 @@ def safe_record(record: T, limit: int | None = None) -> T:
         data[name], cut = cap(data.get(name), limit)
         clipped += cut
     raw = data.get("raw")
-    raw_cut = isinstance(raw, str) and len(raw) > limit
-    if raw_cut:
+    if isinstance(raw, str) and len(raw) > limit:
         data["raw"] = raw[:limit]
-    if not (repaired or clipped or raw_cut):
-        return record
     if repaired:
         data["repaired"] = True
     if clipped:
@@ -165,11 +196,11 @@ def loads(text: str | bytes, where: str) -> Any:
 def safe_response(record: T) -> T:
     """The boundary for a record about to be stored (a Response, a Completion): ``safe_record`` plus every
     string scrubbed of known secrets (redact.scrub)."""
-    from glasnost.redact import known_secrets, scrub_value
+    from glasnost.redact import known_secrets, mentions, scrub_value
 
     record = safe_record(record)
     secrets = known_secrets()
-    if not secrets:
+    if not secrets or not any_string(record, lambda t: mentions(t, secrets)):
         return record
     data, changed = scrub_value(record.model_dump(), secrets)  # type: ignore[attr-defined]
     return type(record).model_validate(data) if changed else record  # type: ignore[return-value]

@@ -29,7 +29,7 @@ import httpx
 from glasnost import __version__
 from glasnost.errors import ConfigError, TargetFatal
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
-from glasnost.redact import known_secrets, remember, scrub, scrub_value
+from glasnost.redact import known_secrets, mentions, remember, scrub, scrub_value
 from glasnost.targets.base import ChatRequest
 from glasnost.targets.http11 import HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
@@ -231,6 +231,8 @@ class OpenAICompatTarget:
         secrets = [self._secret, *known_secrets()] if self._secret else known_secrets()
         if not secrets:
             return body
+        if "\\" not in body:  # no escape can hide a secret: a text search decides
+            return scrub(body, secrets) if mentions(body, secrets) else body
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
