@@ -165,6 +165,19 @@ def test_run_refuses_a_bank_that_bank_validate_rejects(tmp_path, capsys):
     assert not (tmp_path / "g.db").exists()  # refused before anything was created
 
 
+def test_a_5000_digit_number_in_yaml_is_one_line(tmp_path, capsys):
+    bank = tmp_path / "big.yaml"
+    bank.write_text("name: x\nversion: " + "9" * 5000 + "\nconcepts: []\n")
+    assert main(["bank", "validate", str(bank)]) == 1
+    assert "cannot be read" in capsys.readouterr().out
+    assert main(["bank", "stats", "--bank", str(bank)]) == 2
+    one_line_error(capsys)
+    targets = tmp_path / "t.yaml"
+    targets.write_text("- {kind: vllm, model: m, revision: " + "9" * 5000 + "}\n")
+    assert main(["run", "--target", str(targets), "--dry-run", "--db", str(tmp_path / "g.db")]) == 2
+    one_line_error(capsys)
+
+
 def test_bank_import_survives_nuls_and_deep_json(tmp_path, capsys):
     src = tmp_path / "p.jsonl"
     src.write_text('{"prompt": "What happened \\u0000 in 1989?"}\n' + "[" * 50_000 + "]" * 50_000 + "\n")

@@ -128,7 +128,8 @@ def _bank_text() -> st.SearchStrategy[str]:
     structured = doc.map(lambda d: yaml.safe_dump(json.loads(_dumps(d)), allow_unicode=False))
     bomb = st.integers(2, 9).map(lambda n: "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(n)) + "concepts: []\n")
-    return st.one_of(structured, HOSTILE_TEXT, bomb, st.just("concepts: " + "[" * 5000 + "]" * 5000))
+    return st.one_of(structured, HOSTILE_TEXT, bomb, st.just("concepts: " + "[" * 5000 + "]" * 5000),
+                     st.just("name: x\nversion: " + "9" * 5000 + "\nconcepts: []"))
 
 
 @FUZZ

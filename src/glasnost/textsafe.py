@@ -299,6 +299,10 @@ def yaml_load(text: str, where: str, loader: Any = None) -> Any:
         if root is None:
             return None
         check_yaml_expansion(root, where)
-        return ld.construct_document(root)
+        try:
+            return ld.construct_document(root)
+        except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+            raise ConfigError(f"{where}: a value cannot be read ({str(exc)[:70]}); a number that long is not "
+                              "real data") from None
     finally:
         ld.dispose()

@@ -56,6 +56,8 @@ class YamlDoc:
             data = loader.construct_document(root) if root is not None else None
         except RecursionError:
             raise YamlProblem(1, "YAML nested too deeply; refused") from None
+        except ValueError as exc:  # a 5,000-digit number: Python refuses to convert it
+            raise YamlProblem(1, f"a value cannot be read ({str(exc)[:70]})") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
