@@ -147,3 +147,14 @@ def test_classify_output_appears_only_when_complete(tmp_path, capsys):
     assert main(["classify", str(src), "-o", str(out), "--bank", "none"]) == 0
     assert len(gzip.decompress(out.read_bytes()).splitlines()) == 5
     assert not list(tmp_path.glob(".glasnost-*.tmp"))
+
+
+def test_no_output_replaces_the_auditor_key(world, capsys):
+    tmp_path, db = world
+    assert main(["keys", "init", "--name", "t"]) == 0
+    capsys.readouterr()
+    key_file = tmp_path / "config" / "keys" / "auditor.key"
+    before = key_file.read_bytes()
+    refused(capsys, main(["bundle", "export", "run-a", "--out", str(key_file), "--db", str(db)]))
+    refused(capsys, main(["report", "run-a", "--out", str(key_file), "--db", str(db)]))
+    assert key_file.read_bytes() == before

@@ -4,8 +4,8 @@ Every writer of glasnost goes through ``write_atomically`` (or ``atomic_path``, 
 streaming writers such as ``classify``):
 
 - an output that resolves to an input -- the store or its ``-wal``/``-shm``/``-journal`` files, an input file,
-  a bank file -- is refused with one line, compared by real path (symlinks followed) and by inode (hard
-  links), before anything is written;
+  a bank file, and always the auditor's key files -- is refused with one line, compared by real path
+  (symlinks followed) and by inode (hard links), before anything is written;
 - a temporary ``.glasnost-*.tmp`` file in the target folder is written, flushed to disk (fsync), given the
   permissions a shared file would get under the user's umask (mkstemp makes 0600) and renamed over the
   target: a reader never sees half a file, a crash leaves the previous file intact, and a failure leaves no
@@ -48,6 +48,16 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+def _always_protected() -> list[Path]:
+    """Files no output may ever replace, whatever the command: the auditor's key pair and trusted keys."""
+    try:
+        from glasnost.bundle.keys import config_dir, keys_dir
+
+        return [*keys_dir().glob("auditor*"), config_dir() / "trusted_keys"]
+    except (ImportError, OSError):
+        return []
+
+
 def check_out_path(out: Path, error: type[GlasnostError] = ConfigError,
                    protect: Iterable[Path] = ()) -> Path:
     out = Path(out)
@@ -56,7 +66,7 @@ def check_out_path(out: Path, error: type[GlasnostError] = ConfigError,
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise error(f"folder {folder} does not exist; create it or choose another --out")
-    for path in protect:
+    for path in [*protect, *_always_protected()]:
         if path is not None and _same(out, Path(path)):
             raise error(f"refusing to write {out}: it is an input of this command ({path}); choose another --out")
     return out
