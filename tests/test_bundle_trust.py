@@ -23,7 +23,6 @@ def bundle(tmp_path_factory):
 
 def test_a_reordered_archive_is_rejected(bundle):
     """Before: a reordered archive verified although docs/bundle-format.md fixes the order."""
-    import io
     import tarfile
 
     members = read_members(bundle)

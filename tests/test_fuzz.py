@@ -14,7 +14,6 @@ import json
 import os
 import sqlite3
 import tarfile
-from pathlib import Path
 
 import pytest
 

@@ -150,7 +150,7 @@ def scrub_value(value: Any, secrets: list[str]) -> tuple[Any, bool]:
 # ---------------------------------------------------------------------------------------------------------
 # endpoints
 
-_USERINFO = re.compile(r"(://)[^/?#@]*@")
+_USERINFO = re.compile(r"(://)[^/?#]*@")  # up to the last @ of the authority: a password may hold @
 _SAFE_OPTIONS = frozenset({"key_env", "name", "revision", "base_url"})  # spec options: names, not values
 _PAIR = re.compile(r"(?<=[?&;])([^=&#?;/]+)=([^&#;?]*)")
 

@@ -10,7 +10,6 @@ set as its source, and the file header keeps its licence and attribution.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
