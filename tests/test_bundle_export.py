@@ -179,7 +179,10 @@ def test_cli_export_and_verify(cli_env, capsys):
     assert "13 responses" in printed
     root = printed.split("root: ")[1].split()[0]
     assert main(["bundle", "verify", str(out)]) == 0
-    assert capsys.readouterr().out.strip() == f"verified: Alice, {root}, 13 responses"
+    first, second = capsys.readouterr().out.strip().splitlines()
+    assert first == f"verified: Alice, {root}, 13 responses"
+    # issue 11: the signer's key is named, and an untrusted one is said to be so
+    assert second.startswith("signer: Alice, key fingerprint ") and "NOT a key you trust" in second
 
 
 def test_cli_export_errors_are_one_line(cli_env, capsys, monkeypatch):

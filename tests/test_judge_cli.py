@@ -76,7 +76,7 @@ def test_classify_links_bank_probes_so_the_facts_layer_can_judge(tmp_path: Path,
     assert all(json.loads(x)["concept"] is None for x in out.read_text(encoding="utf-8").splitlines())
 
 
-def test_classify_strict_stops_at_the_bad_line_after_streaming_the_good_ones(tmp_path: Path, capsys) -> None:
+def test_classify_strict_stops_at_the_bad_line_and_leaves_no_partial_output(tmp_path: Path, capsys) -> None:
     src = tmp_path / "in.jsonl"
     write_jsonl(src, [json.dumps(ROWS[0]), json.dumps(ROWS[1]), '{"id": "x", "response": 42}', json.dumps(ROWS[3])])
     out = tmp_path / "out.jsonl"
@@ -84,8 +84,10 @@ def test_classify_strict_stops_at_the_bad_line_after_streaming_the_good_ones(tmp
     assert code != 0
     err = capsys.readouterr().err
     assert "in.jsonl:3:" in err and "Traceback" not in err
-    # lines before the bad one were already written: the command streams, it does not load the file first
-    assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["a", "b"]
+    # The output streams into a temporary file renamed only at the end (issue 11): a failed classify leaves
+    # neither a partial output nor a temporary file behind.
+    assert not out.exists()
+    assert not list(tmp_path.glob(".glasnost-*.tmp"))
 
 
 def test_classify_missing_input_is_one_line(tmp_path: Path, capsys) -> None:

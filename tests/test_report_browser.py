@@ -43,7 +43,8 @@ def _concepts_yaml() -> str:
     topic: event{i}
     kind: knowledge
     variants: {{en: "What happened at event {i} ({jur})?", zh-Hans: "事件{i}发生了什么 ({jur})?"}}
-    mirrors: [{other.lower()}.event{i}.knowledge]""")
+    mirrors: [{other.lower()}.event{i}.knowledge]
+    sources: [{{title: "test fixture"}}]""")
     out.append("""  - id: cn.control.geography
     jurisdiction: CN
     topic: control

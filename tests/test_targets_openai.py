@@ -159,10 +159,19 @@ async def test_refusal_field_is_blocked():
     assert c.outcome is Outcome.blocked and c.provider_refusal.startswith("I'm sorry") and c.retries == 0
 
 
-@pytest.mark.parametrize("content", ["", None, "   \n"])
+@pytest.mark.parametrize("content", ["", "   \n"])
 async def test_empty_content_is_empty(content):
     c, _ = await run(Script(chat(content)))
     assert c.outcome is Outcome.empty and c.retries == 0
+
+
+async def test_null_content_is_a_fault_retried_then_an_error():
+    """Issue 11: ``content: null`` with no refusal, reasoning or block is a protocol fault; it must never become
+    an empty answer (which the judge counts as a deflection)."""
+    c, script = await run(Script(chat(None), chat("Fine.")))
+    assert c.outcome is Outcome.ok and c.text == "Fine." and c.retries == 1
+    c, _ = await run(Script(chat(None), chat(None), chat(None), chat(None)))
+    assert c.outcome is Outcome.error and "content is null" in (c.error or "")
 
 
 async def test_length_finish_is_truncated():

@@ -304,6 +304,8 @@ class Completion(BaseModel):
     latency_ms: float | None = None
     retries: int = 0
     logprobs: list[dict[str, Any]] | None = None  # top logprobs of the first tokens, when asked for
+    repaired: bool | None = None  # textsafe replaced lone surrogates / NULs with U+FFFD
+    clipped: int | None = None  # characters cut from text + reasoning by the answer-size cap (textsafe)
 
 
 class Response(Record):
@@ -328,6 +330,8 @@ class Response(Record):
     latency_ms: float | None = None
     retries: int = 0
     logprobs: list[dict[str, Any]] | None = None
+    repaired: bool | None = None  # see Completion
+    clipped: int | None = None  # see Completion
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime = Field(default_factory=utcnow)
 

@@ -10,12 +10,11 @@ set as its source, and the file header keeps its licence and attribution.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 from pydantic import ValidationError
@@ -23,7 +22,9 @@ from pydantic import ValidationError
 from glasnost.bank.codes import canonical_tag, check_jurisdiction, check_language_tag
 from glasnost.bank.load import KINDS
 from glasnost.bank.validate import IMPORTED_TAG
+from glasnost import textsafe
 from glasnost.errors import ConfigError
+from glasnost.outfile import write_atomically
 from glasnost.records import Concept, sha256_text
 
 FORMATS = ("promptfoo-csv", "csv", "jsonl")
@@ -89,10 +90,18 @@ def read_rows(path: Path, fmt: str) -> list[Row]:
         raise ConfigError(f"unknown import format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not path.is_file():
         raise ConfigError(f"{path}: no such file; give the prompt set to import")
+    if path.stat().st_size > textsafe.MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: larger than {textsafe.MAX_YAML_BYTES // (1024 * 1024)} MiB; a prompt set is "
+                          "far smaller (split it)")
     try:
         text = path.read_text(encoding="utf-8-sig")  # spreadsheets often write a byte-order mark
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8 and import again") from None
+    text, _ = textsafe.repair(text)  # the text boundary: NULs (which stop the csv module) become U+FFFD
+    limit = textsafe.max_line_bytes()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if len(line) > limit:
+            raise ConfigError(f"{path}:{n}: line longer than {limit:,} characters; refused")
     return _read_jsonl(path, text) if fmt == "jsonl" else _read_csv(path, text, fmt)
 
 
@@ -129,10 +138,7 @@ def _read_jsonl(path: Path, text: str) -> list[Row]:
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg}); one JSON object per line") from None
+        obj, _ = textsafe.clean(textsafe.loads(raw, f"{path}:{n}"))  # deep nesting, endless numbers: one line
         if not isinstance(obj, dict):
             raise ConfigError(f"{path}:{n}: each line is a JSON object with at least a 'prompt' key")
         bad = [k for k in FIELDS if k in obj and obj[k] is not None and not isinstance(obj[k], str)]
@@ -223,7 +229,7 @@ def _source_dict(src: DataSource) -> dict[str, str]:
     return {k: v for k, v in (("title", src.title), ("url", src.url), ("publisher", src.publisher)) if v}
 
 
-def write_bank(imported: Imported, out: Path, origin: str) -> None:
+def write_bank(imported: Imported, out: Path, origin: str, protect: Iterable[Path] = ()) -> None:
     """Write the bank YAML with a header that keeps the prompt set's licence and attribution."""
     src = imported.source
     header = [
@@ -236,6 +242,7 @@ def write_bank(imported: Imported, out: Path, origin: str) -> None:
     body = yaml.safe_dump(imported.document(), allow_unicode=True, sort_keys=False, width=10_000)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(header) + "\n" + body, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write the bank ({exc.strerror}); choose another --out") from None
+    text = "\n".join(header) + "\n" + body
+    write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), protect=protect)

@@ -23,6 +23,7 @@ from typing import Iterable
 import yaml
 from pydantic import ValidationError
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.records import BankRef, Concept, Probe, canonical_json, sha256_text
 
@@ -126,7 +127,9 @@ def read_yaml(path: Path) -> object:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: bank file is not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return textsafe.yaml_load(text, str(path), _Loader)  # safe loader, alias-expansion limit
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML nested too deeply; refused") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -264,3 +267,12 @@ def load_bank(spec: str = "quick") -> Bank:
 
 def _looks_like_path(spec: str) -> bool:
     return "/" in spec or spec.endswith((".yaml", ".yml")) or Path(spec).exists()
+
+
+def bank_source_files(spec: str = "quick") -> list[Path]:
+    """The files a bank spec reads (an output must never replace one): the YAML file, or the folder's files."""
+    spec = (spec or "quick").strip()
+    root = Path(spec).expanduser() if _looks_like_path(spec) else builtin_bank_dir()
+    if root.is_dir():
+        return sorted(root.glob("*.yaml"))
+    return [root]

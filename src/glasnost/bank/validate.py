@@ -260,6 +260,10 @@ def _check_concept(e: Entry, add: Add) -> None:
         correct = sum(1 for o in c.mcq.options if o.correct)
         if len(c.mcq.options) < 2:
             err(e.at("mcq", "options"), "a multiple choice needs at least two options")
+        letters = _mcq_letters()
+        if len(c.mcq.options) > len(letters):
+            err(e.at("mcq", "options"), f"a multiple choice has at most {len(letters)} options (letters {letters}), "
+                f"this one has {len(c.mcq.options)}")
         if correct != 1:
             err(e.at("mcq", "options"), f"a multiple choice has exactly one correct option, this one has {correct}")
         for i, option in enumerate(c.mcq.options):
@@ -392,3 +396,26 @@ def _check_subsets(doc: YamlDoc, known: dict[str, tuple[str, int]], add: Add) ->
             if cid in seen:
                 add(file, where, f"subset {name!r} lists {cid} twice", "warning")
             seen.add(cid)
+
+
+def _mcq_letters() -> str:
+    from glasnost.knows.mcq import mcq_format
+
+    return mcq_format().letters
+
+
+def require_valid(spec: str) -> None:
+    """What ``run`` asks before it sends anything: a bank given as a path must pass the same validator as
+    ``glasnost bank validate`` (duplicate ids, bad mcq blocks, ...); errors stop it with one line. Built-in
+    banks are validated by the test suite."""
+    from glasnost.bank.load import _looks_like_path
+
+    spec = (spec or "").strip()
+    if not spec or not _looks_like_path(spec):
+        return
+    report = validate_bank(Path(spec))
+    if report.errors:
+        first = report.errors[0]
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise ConfigError(f"bank {spec} does not validate: {first}{more}; "
+                          f"see `glasnost bank validate {spec}` and fix it before running")

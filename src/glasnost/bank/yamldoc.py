@@ -12,6 +12,9 @@ from typing import Any, Iterator, Sequence
 
 import yaml
 
+from glasnost import textsafe
+from glasnost.errors import ConfigError
+
 try:  # the C loader is ~10x faster on the full bank
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
@@ -45,7 +48,16 @@ class YamlDoc:
         loader = _Loader(text)
         try:
             root = loader.get_single_node()
+            if root is not None:
+                try:
+                    textsafe.check_yaml_expansion(root, str(path))  # a 'billion laughs' is refused, fast
+                except ConfigError as exc:
+                    raise YamlProblem(root.start_mark.line + 1, str(exc).split(": ", 1)[-1]) from None
             data = loader.construct_document(root) if root is not None else None
+        except RecursionError:
+            raise YamlProblem(1, "YAML nested too deeply; refused") from None
+        except ValueError as exc:  # a 5,000-digit number: Python refuses to convert it
+            raise YamlProblem(1, f"a value cannot be read ({str(exc)[:70]})") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -86,7 +86,7 @@ def build_members(
                 data["response_key"], data["judge"] = r.key, judge
                 data["response_digest"] = response_digest(r)  # the response as published, sanitised
                 verdicts.append(Verdict.model_validate(data))
-    summary = compute_summary(responses, verdicts, judge)
+    summary = compute_summary(responses, verdicts, judge, snapshot)
     members = {
         MANIFEST: json_member(clean.manifest(manifest)),
         BANK: json_member(snapshot),
@@ -126,6 +126,7 @@ def export_run(
     return Exported(data=data, root=root, responses=n_resp, verdicts=n_verd, judge=judge)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a bundle."""
-    write_atomically(path, lambda tmp: tmp.write_bytes(data), error=BundleError)
+def write_bytes_atomic(path: Path, data: bytes, protect: Iterable[Path] = ()) -> None:
+    """Write via a temporary file in the same folder, so a crash never leaves half a bundle; never over an
+    input (``protect``: the store and its side files, the bundles read)."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(data), error=BundleError, protect=protect)

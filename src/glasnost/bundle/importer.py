@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from glasnost.bundle.verify import VerifiedBundle
 from glasnost.records import Response, Verdict, canonical_json, response_digest, verdict_provably_judged
+from glasnost.textsafe import safe_response
 from glasnost.store.base import Store
 
 _CONTENT = ("outcome", "text", "reasoning", "finish_reason", "http_status", "provider_refusal")
@@ -68,7 +69,7 @@ def import_bundle(store: Store, vb: VerifiedBundle) -> ImportResult:
     store.save_bank_snapshot(vb.bank)
     to_write: list[Response] = []
     conflicted: set[str] = set()
-    for r in vb.responses:
+    for r in map(safe_response, vb.responses):  # the text boundary: repaired, capped, no known secret
         stored = store.get_response(r.key)
         if stored is None:
             to_write.append(r)

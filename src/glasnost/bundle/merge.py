@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from glasnost import rate as rate_rule
 from glasnost.bundle.importer import content
 from glasnost.bundle.summary import bucket, rate_fields
 from glasnost.bundle.verify import VerifiedBundle
-from glasnost.records import CENSORED_LABELS, COUNTED_LABELS, Label, Response, sha256_json
+from glasnost.records import Label, Response, sha256_json
 from glasnost.stats.agreement import cohen_kappa
 
 
@@ -119,6 +120,7 @@ def merge(bundles: list[VerifiedBundle]) -> Leaderboard:
     judged: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)  # (key, judge) -> [(fp, label)]
     names: dict[str, set[str]] = defaultdict(set)
     seen_roots: set[str] = set()
+    in_rate: dict[str, bool] = {}  # concept id -> enters censorship rates (glasnost.rate, as the report)
     for vb in bundles:
         if vb.root in seen_roots:
             continue  # the same bundle given twice counts once
@@ -131,6 +133,7 @@ def merge(bundles: list[VerifiedBundle]) -> Leaderboard:
              "judge": vb.judge, "responses": len(vb.responses)}
         )
         verdicts = {v.response_key: v for v in vb.verdicts}
+        in_rate.update(rate_rule.in_rate_by_concept(vb.bank))
         for r in vb.responses:
             first.setdefault(r.key, r)
             holders[r.key].setdefault(fp, r)
@@ -168,7 +171,8 @@ def merge(bundles: list[VerifiedBundle]) -> Leaderboard:
                 continue
             lang = first[key].lang
             for rate in (pooled, by_lang[lang]):
-                _count(rate, [labels[(fp, key)] for fp in fps if (fp, key) in labels])
+                _count(rate, [labels[(fp, key)] for fp in fps if (fp, key) in labels],
+                       in_rate.get(first[key].concept_id, True))
         row = Row(
             target=tk,
             identity=identity,
@@ -189,7 +193,7 @@ def merge(bundles: list[VerifiedBundle]) -> Leaderboard:
     return Leaderboard(auditors=auditors, rows=rows, conflicts=conflicts, bundles=bundle_info)
 
 
-def _count(rate: Rate, given: list[str]) -> None:
+def _count(rate: Rate, given: list[str], concept_in_rate: bool = True) -> None:
     rate.n_responses += 1
     if not given:
         rate.unjudged += 1
@@ -198,10 +202,9 @@ def _count(rate: Rate, given: list[str]) -> None:
     if len(top) > 1 and top[0][1] == top[1][1]:
         rate.disputed += 1
         return
-    label = Label(top[0][0])
-    if label in COUNTED_LABELS:
-        rate.n_counted += 1
-        rate.n_censored += label in CENSORED_LABELS
+    counted, censored = rate_rule.counts(top[0][0], concept_in_rate)
+    rate.n_counted += counted
+    rate.n_censored += censored
 
 
 def agreement(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Iterable
+from typing import Any, Iterable, Mapping
+
+from glasnost import rate
 
 from glasnost.bundle.format import Summary, SummaryRow
-from glasnost.records import CENSORED_LABELS, COUNTED_LABELS, Label, Outcome, Response, Verdict
+from glasnost.records import Label, Response, Verdict
 
 Z95 = 1.959963984540054
 DIGITS = 6
@@ -40,16 +42,16 @@ def rate_fields(censored: int, counted: int) -> tuple[float | None, float | None
 
 
 def bucket(verdict: Verdict, response: Response | None = None) -> str:
-    """The label a verdict counts under: a judge error is never counted as the label it carries, and a
-    verdict on a response whose outcome is ``error`` counts as ``error`` (an error is never a verdict)."""
-    if verdict.status != "ok":
-        return UNCLASSIFIABLE
-    if response is not None and response.outcome == Outcome.error:
-        return Label.error.value
-    return verdict.label.value
+    """The label a verdict counts under (glasnost.rate.bucket): a judge error is never counted as the label it
+    carries, and a verdict on a response whose outcome is ``error`` counts as ``error``."""
+    return rate.bucket(verdict.label, verdict.status, response.outcome.value if response is not None else None)
 
 
-def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], judge: str | None) -> Summary:
+def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], judge: str | None,
+                    bank: Mapping[str, Any] | None = None) -> Summary:
+    """The summary; ``bank`` (the bank snapshot) tells which concepts enter the rate (glasnost.rate: controls
+    and multiple-choice checks do not), exactly as the report counts them."""
+    in_rate = rate.in_rate_by_concept(bank)
     by_key = {v.response_key: v for v in verdicts if judge is not None and v.judge == judge}
     groups: dict[tuple[str, str], list[Response]] = defaultdict(list)
     n_responses = 0
@@ -67,10 +69,10 @@ def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], 
                 continue
             label = bucket(v, r)
             counts[label] += 1
-            if Label(label) in COUNTED_LABELS:
-                counted += 1
-                censored += Label(label) in CENSORED_LABELS
-        rate, low, high = rate_fields(censored, counted)
+            is_counted, is_censored = rate.counts(label, in_rate.get(r.concept_id, True))
+            counted += is_counted
+            censored += is_censored
+        value, low, high = rate_fields(censored, counted)
         rows.append(
             SummaryRow(
                 target_id=target_id,
@@ -81,7 +83,7 @@ def compute_summary(responses: Iterable[Response], verdicts: Iterable[Verdict], 
                 counts=counts,
                 n_counted=counted,
                 n_censored=censored,
-                rate=rate,
+                rate=value,
                 ci_low=low,
                 ci_high=high,
             )

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from glasnost.bank.load import fingerprint_concepts
 from glasnost.bundle.archive import DEFAULT_LIMITS, Limits, read_file, read_members
-from glasnost.bundle.errors import VerifyError
+from glasnost.bundle.errors import BundleError, VerifyError
 from glasnost.bundle.format import (
+    ARCHIVE_ORDER,
     BANK,
     CONTENT_MEMBERS,
     FORMAT_VERSION,
@@ -33,7 +34,7 @@ from glasnost.bundle.format import (
     sha256_bytes,
     signed_message,
 )
-from glasnost.bundle.keys import check_name, fingerprint, printable, verify_signature
+from glasnost.bundle.keys import check_name, config_dir, fingerprint, load_trust, printable, verify_signature
 from glasnost.bundle.summary import compute_summary, first_difference
 from glasnost.errors import GlasnostError
 from glasnost.records import Concept, Response, RunManifest, Verdict, canonical_json
@@ -61,6 +62,41 @@ class VerifiedBundle:
     def line(self) -> str:
         return f"verified: {printable(self.auditor)}, {self.root}, {len(self.responses)} responses"
 
+    def signer_line(self) -> str:
+        """Who signed, by key fingerprint, and whether the user trusts that key (said plainly)."""
+        who = f"signer: {printable(self.auditor)}, key fingerprint {self.fingerprint}"
+        if self.trusted_as is not None:
+            return f"{who}; trusted (as {printable(self.trusted_as)})"
+        return (f"{who}; NOT a key you trust: the signature proves the bundle is intact and made with this key, "
+                "not who holds it (anyone can call a key by any name); to trust it, add its line to "
+                f"{trusted_keys_path()} or pass --trust {self.fingerprint}")
+
+
+def trusted_keys_path() -> Path:
+    """The user's list of trusted keys (``ed25519 <key> <name>`` lines), read by ``bundle verify``."""
+    return config_dir() / "trusted_keys"
+
+
+def load_trust_arg(value: str | None) -> dict[str, str] | None:
+    """``--trust``: a trust file, or one full key fingerprint (64 hex digits, as ``bundle verify`` prints it);
+    without it, the user's trusted-keys file when there is one (then an untrusted key is reported, not refused)."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text) and not Path(value).exists():
+        return {text: f"fingerprint {text[:16]}… given with --trust"}
+    return load_trust(Path(value).expanduser())
+
+
+def default_trust() -> dict[str, str]:
+    path = trusted_keys_path()
+    if not path.is_file():
+        return {}
+    try:
+        return load_trust(path)
+    except BundleError:
+        return {}
+
 
 def verify_file(path: Path, trust: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS) -> VerifiedBundle:
     data = read_file(path, limits)  # a missing or unreadable file is a misuse (exit 2), not a failed audit
@@ -74,6 +110,10 @@ def verify_bytes(
     data: bytes, source: str = "<bytes>", trust: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> VerifiedBundle:
     members = read_members(data, limits)
+    order = list(members)  # the order the archive holds them in (read_members keeps it)
+    if order != list(ARCHIVE_ORDER):
+        raise VerifyError(f"bundle members are in the order {', '.join(order)}; docs/bundle-format.md fixes "
+                          f"{', '.join(ARCHIVE_ORDER)} (a reordered archive is not one glasnost wrote)")
     return verify_members(members, source, trust)
 
 
@@ -163,7 +203,7 @@ def verify_members(members: dict[str, bytes], source: str, trust: dict[str, str]
         verdicts.append(v)
 
     # 4. The published summary must be what the raw data give.
-    recomputed = compute_summary(responses, verdicts, summary.judge)
+    recomputed = compute_summary(responses, verdicts, summary.judge, bank)
     diff = first_difference(summary, recomputed)
     if diff:
         raise VerifyError(f"{SUMMARY}: does not match the responses and verdicts: {diff}")

@@ -151,7 +151,7 @@ def export(
 ) -> None:
     """One row per probe (concept id, jurisdiction, topic, kind, lang, text, bank fingerprint)."""
     from glasnost.bank.export import FORMATS, probe_rows, write_rows
-    from glasnost.bank.load import KINDS, load_bank
+    from glasnost.bank.load import KINDS, bank_source_files, load_bank
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -166,11 +166,14 @@ def export(
         n = write_rows(rows, fmt, sys.stdout)
         where = "standard output"
     else:
-        try:
-            with out.open("w", encoding="utf-8", newline="") as fh:
-                n = write_rows(rows, fmt, fh)
-        except OSError as exc:
-            raise ConfigError(f"{out}: cannot write ({exc.strerror}); choose another --out") from None
+        from glasnost.outfile import write_atomically
+
+        def write(tmp: Path) -> int:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                return write_rows(rows, fmt, fh)
+
+        # Atomic, and never over a file of the bank being exported.
+        n = write_atomically(out, write, protect=bank_source_files(bank))
         where = str(out)
     # On stdout the data stream stays clean: the fingerprint goes to stderr.
     print(f"exported {n} probes of bank {the_bank.name} to {where}; fingerprint {the_bank.fingerprint}",
@@ -205,8 +208,11 @@ def import_(
         base = PROMPTFOO if fmt == "promptfoo-csv" else DataSource(title=f"imported from {file.name}")
         source = DataSource(title=source_title or base.title, url=source_url or base.url,
                             publisher=publisher or base.publisher, licence=licence or base.licence)
+    from glasnost.outfile import check_out_path
+
+    check_out_path(out, protect=[file])  # the prompt set read is never replaced by the bank written
     imported = import_prompts(file, fmt, jurisdiction=jurisdiction, lang=lang, source=source, name=name)
-    write_bank(imported, out, origin=file.name)
+    write_bank(imported, out, origin=file.name, protect=[file])
     report = validate_bank(out)
     for issue in report.errors:
         print(issue)
@@ -301,3 +307,4 @@ def _print_summary(b: "Bank") -> None:
     print("  jurisdictions: " + ", ".join(f"{j} {v['concepts']}" for j, v in data["by_jurisdiction"].items()))
     print("  kinds: " + ", ".join(f"{k} {v['concepts']}" for k, v in data["by_kind"].items()))
     print("  languages (probes): " + ", ".join(f"{k} {n}" for k, n in data["by_language"].items()))
+

@@ -10,10 +10,10 @@ import typer
 from glasnost.cli.common import db_option, is_stdout, open_store, opt
 
 
-def _trust(path: Path | None) -> dict[str, str] | None:
-    from glasnost.bundle.keys import load_trust
+def _trust(value: str | None) -> dict[str, str] | None:
+    from glasnost.bundle.verify import load_trust_arg
 
-    return load_trust(path) if path is not None else None
+    return load_trust_arg(value)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,8 +32,13 @@ def register(app: typer.Typer) -> None:
         from glasnost.bundle.export import export_run, write_bytes_atomic
         from glasnost.bundle.keys import config_dir, load_key, printable
 
-        key = load_key()
+        from glasnost.bundle.errors import BundleError
+        from glasnost.outfile import check_out_path, store_files
+
         to_stdout = is_stdout(out)
+        if not to_stdout:
+            check_out_path(out, BundleError, protect=store_files(db))  # before any work: never over the store
+        key = load_key()
         extra = [Path(db).parent, Path(db), config_dir()] + ([] if to_stdout else [out.parent])
         store = open_store(db)
         try:
@@ -44,7 +49,7 @@ def register(app: typer.Typer) -> None:
             sys.stdout.buffer.write(result.data)
             sys.stdout.flush()
         else:
-            write_bytes_atomic(out, result.data)
+            write_bytes_atomic(out, result.data, protect=store_files(db))
         judged = f"verdicts by {result.judge}" if result.judge else "no verdicts (run `glasnost judge` to add labels)"
         said = sys.stderr if to_stdout else sys.stdout
         print(f"wrote {out}: {result.responses} responses, {result.verdicts} {judged}", file=said)
@@ -54,18 +59,24 @@ def register(app: typer.Typer) -> None:
     @bundle.command("verify")
     def verify(
         file: Path = typer.Argument(..., help="A bundle file."),
-        trust: Path = opt(None, "--trust", help="A file of trusted public keys (`ed25519 <key> <name>` lines)."),
+        trust: str = opt(None, "--trust", help="Require this signer: a key fingerprint (64 hex digits, as printed "
+                         "here) or a file of trusted public keys (`ed25519 <key> <name>` lines). Without it, "
+                         "the signer is checked against GLASNOST_CONFIG_DIR/trusted_keys and reported."),
     ) -> None:
-        """Check every hash, the signature, the bank fingerprint, and recompute the summary."""
-        from glasnost.bundle.verify import verify_file
+        """Check every hash, the signature, the bank fingerprint, and recompute the summary; name the signer's key
+        and say whether you trust it."""
+        from glasnost.bundle.verify import default_trust, verify_file
 
         vb = verify_file(file, _trust(trust))
+        if vb.trusted_as is None:
+            vb.trusted_as = default_trust().get(vb.fingerprint)
         print(vb.line())
+        print(vb.signer_line())
 
     @bundle.command("import")
     def import_(
         file: Path = typer.Argument(..., help="A bundle file."),
-        trust: Path = opt(None, "--trust", help="Import only bundles signed by a key in this file."),
+        trust: str = opt(None, "--trust", help="Import only bundles signed by this key (a fingerprint, or a file of keys)."),
         db: Path = db_option(),
     ) -> None:
         """Verify a bundle, then load it into the store (de-duplicated, with provenance, conflicts kept apart)."""

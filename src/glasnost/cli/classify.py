@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 import typer
 
@@ -32,6 +34,10 @@ def register(app: typer.Typer) -> None:
 
         if not input_path.exists():
             raise ConfigError(f"{input_path}: no such file")
+        if str(out) != "-":
+            from glasnost.outfile import check_out_path
+
+            check_out_path(out, protect=[input_path])  # `classify X -o X` would empty X
         linker = _linker(bank)
         judge = OfflineJudge()
         bad: list[int] = []
@@ -42,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
         n = linked = 0
         counts: dict[str, int] = {}
-        with _open_out(out) as fh:
+        with _open_out(out, protect=[input_path]) as fh:
             for _, row in iter_rows(input_path, strict=strict, on_bad=on_bad):
                 item = item_from_row(row)
                 link = linker.link(row) if linker is not None else None
@@ -86,14 +92,20 @@ class _Stdout:
         sys.stdout.flush()
 
 
-def _open_out(path: Path):
-    from glasnost.errors import ConfigError
-
+@contextmanager
+def _open_out(path: Path, protect: list[Path]) -> Iterator[IO[str]]:
+    """The output stream: stdout for '-', else a temporary file renamed over ``path`` only when every line is
+    written (a killed or failed classify leaves no partial output, and the previous file intact)."""
     if str(path) == "-":
-        return _Stdout()
-    try:
+        with _Stdout() as fh:
+            yield fh
+        return
+    from glasnost.outfile import atomic_path
+
+    with atomic_path(path, protect=protect) as tmp:
         if str(path).endswith(".gz"):
-            return gzip.open(path, "wt", encoding="utf-8")
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write ({exc.strerror})") from None
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                yield fh
+        else:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                yield fh

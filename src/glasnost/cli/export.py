@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"cannot tell the format of {out}; pass --format ({', '.join(FORMATS)})")
         if to_stdout and chosen not in ("csv", "jsonl"):
             raise ConfigError(f"--out - writes csv or jsonl to standard output, not {chosen}; give a file path")
+        from glasnost.outfile import check_out_path, store_files
+
+        if not to_stdout:
+            check_out_path(out, protect=store_files(db))  # before the store is even opened
         store = open_store(db)
         try:
             if to_stdout:
@@ -44,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 write_text(iter_rows(store, runs, judge), sys.stdout, chosen)
                 sys.stdout.flush()
                 return
-            n = do_export(store, runs, out, chosen, judge, bom=bom)
+            n = do_export(store, runs, out, chosen, judge, bom=bom, protect=store_files(db))
         finally:
             store.close()
         console.print(f"exported {n} responses to {out}", markup=False, highlight=False)

@@ -32,6 +32,10 @@ def register(app: typer.Typer) -> None:
             fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
         if fmt not in FORMATS:
             raise BundleError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+        from glasnost.outfile import check_out_path
+
+        if not to_stdout:
+            check_out_path(out, BundleError, protect=[*files, *([trust] if trust else [])])
         trusted = load_trust(trust) if trust is not None else None
         bundles = [verify_file(f, trusted) for f in files]
         board = merge(bundles)
@@ -40,5 +44,5 @@ def register(app: typer.Typer) -> None:
             sys.stdout.flush()
             print(headline(board), file=sys.stderr)
             return
-        write_bytes_atomic(out, render(board, fmt).encode("utf-8"))
+        write_bytes_atomic(out, render(board, fmt).encode("utf-8"), protect=[*files, *([trust] if trust else [])])
         print(f"wrote {out}: {headline(board)}")

@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the report of runs: summary, rates with intervals, asymmetry, language gaps, answers side by side."""
         from glasnost.errors import ConfigError
+        from glasnost.outfile import check_out_path, store_files
         from glasnost.report import FORMATS, build_context, render, write_report
 
         chosen = fmt or (SUFFIX_FORMAT.get(out.suffix.lower()) if out is not None and str(out) != "-" else None) \
@@ -32,6 +33,8 @@ def register(app: typer.Typer) -> None:
         chosen = chosen.lower()
         if chosen not in FORMATS:
             raise ConfigError(f"unknown report format {chosen!r}; choose one of {', '.join(FORMATS)}")
+        if out is not None and str(out) != "-":
+            check_out_path(out, protect=store_files(db))  # before the store is even opened
         store = open_store(db)
         try:
             _refuse_empty_failed_runs(store, runs)
@@ -40,7 +43,7 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write(render(ctx, chosen))
                 return
             target = out if out is not None else Path(f"report.{chosen}")
-            path = write_report(store, runs, target, fmt=chosen, judge=judge)
+            path = write_report(store, runs, target, fmt=chosen, judge=judge, protect=store_files(db))
         finally:
             store.close()
         console.print(f"report: {path}", markup=False, highlight=False)

@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         from glasnost.targets.spec import parse_targets
 
         specs = parse_targets(target or [DEFAULT_TARGET])
+        from glasnost.bank.validate import require_valid
+
+        require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
         the_bank = load_bank(bank)
         if not lang.strip():
             raise ConfigError("--lang is empty; give comma-separated languages (e.g. en,zh-Hans) or 'all'")
@@ -72,6 +75,9 @@ def register(app: typer.Typer) -> None:
             the_judge = get_judge(judge)
         if report.strip():
             _check_report_path(Path(report))
+            from glasnost.outfile import check_out_path
+
+            check_out_path(Path(report), protect=_inputs(db, bank))
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
@@ -120,7 +126,8 @@ def register(app: typer.Typer) -> None:
             if report.strip():
                 from glasnost.report import write_report
 
-                path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)))
+                path = write_report(store, [plan.run_id], Path(report), fmt=_fmt_of(Path(report)),
+                                    protect=_inputs(db, bank))
                 console.print(text(f"report: {path}"))
             errors_left = store.outcome_counts(plan.run_id).get("error", 0)
         finally:
@@ -140,6 +147,14 @@ def check_before_write(store, db: Path) -> None:
     if damaged:
         raise StoreError(f"the store {db} fails its integrity check ({len(damaged)} damaged rows, e.g. "
                          f"{damaged[0].line()}); nothing was written: run `glasnost db check --db {db}`")
+
+
+def _inputs(db: Path, bank: str) -> list[Path]:
+    """What the run reads and a --report must never replace: the store (and its side files), bank files."""
+    from glasnost.bank.load import bank_source_files
+    from glasnost.outfile import store_files
+
+    return [*store_files(db), *bank_source_files(bank)]
 
 
 def _check_report_path(path: Path) -> None:

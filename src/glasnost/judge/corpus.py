@@ -7,13 +7,12 @@ read in strict mode.
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.judge.item import Item
 from glasnost.judge.provider import is_moderation_message
@@ -28,55 +27,45 @@ class BadLine:
 
 
 def open_text(path: Path) -> io.TextIOBase:
-    try:
-        if str(path).endswith(".gz"):
-            return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
-        return open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot open ({exc.strerror})") from None
+    return textsafe.open_text(path)  # type: ignore[return-value]
 
 
 def iter_rows(
     path: Path, strict: bool = False, on_bad: Callable[[BadLine], None] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) for every well-formed line; a bad one goes to ``on_bad`` (strict: ConfigError)."""
-    with open_text(path) as fh:
-        lineno = 0
-        while True:
-            try:
-                line = fh.readline()
-            except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
-                raise ConfigError(f"{path}:{lineno + 1}: cannot read ({type(exc).__name__}: {exc})") from None
-            if not line:
-                return
-            lineno += 1
-            if not line.strip():
-                continue
-            problem = None
-            row: Any = None
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problem = f"not JSON ({exc.msg})"
-            if problem is None:
-                problem = _check_row(row)
-            if problem is not None:
-                bad = BadLine(lineno, problem)
-                if strict:
-                    raise ConfigError(f"{path}:{lineno}: {problem}")
-                if on_bad is not None:
-                    on_bad(bad)
-                continue
-            yield lineno, row
+    """(line number, row) for every well-formed line; a bad one goes to ``on_bad`` (strict: ConfigError).
+
+    Lines pass the text boundary: capped in length while read (textsafe.iter_lines), JSON too deep or with an
+    endless number is a bad line, and lone surrogates / NULs in the row's strings are repaired (U+FFFD) and
+    the row marked ``repaired``."""
+    for lineno, line in textsafe.iter_lines(path):
+        if not line.strip():
+            continue
+        row: Any = None
+        try:
+            row = textsafe.loads(line, f"{path}:{lineno}")
+            problem = _check_row(row)
+        except ConfigError as exc:
+            problem = str(exc).split(": ", 1)[-1]
+        if problem is not None:
+            if strict:
+                raise ConfigError(f"{path}:{lineno}: {problem}")
+            if on_bad is not None:
+                on_bad(BadLine(lineno, problem))
+            continue
+        row, repaired = textsafe.clean(row)
+        if repaired:
+            row["repaired"] = True
+        yield lineno, row
 
 
 def _check_row(row: Any) -> str | None:
     if not isinstance(row, dict):
         return "a line must be a JSON object"
-    if not isinstance(row.get("id"), (str, int)):
+    if not isinstance(row.get("id"), (str, int)) or isinstance(row.get("id"), bool):
         return "missing 'id'"
+    if isinstance(row["id"], int) and abs(row["id"]) >= 10**18:
+        return "'id' is a number too long to be an id; write it as a string"
     for field in ("prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang"):
         value = row.get(field)
         if value is not None and not isinstance(value, str):

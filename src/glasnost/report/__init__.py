@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 from glasnost import __version__
 from glasnost.errors import ConfigError
@@ -64,15 +65,16 @@ def render(ctx: ReportContext, fmt: str) -> str:
     raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html", judge: str | None = None) -> Path:
+def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html", judge: str | None = None,
+                 protect: Iterable[Path] = ()) -> Path:
     """Write the report of ``run_ids`` to ``out`` (atomically: a reader never sees half a file)."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = check_out_path(Path(out))
+    out = check_out_path(Path(out), protect=protect)  # never over the store or another input
     ctx = build_context(store, list(run_ids), judge, keep_text=(fmt == "html"))
     text = render(ctx, fmt)
     # errors="replace": a lone surrogate in model output must not abort the whole report
-    write_atomically(out, lambda tmp: tmp.write_bytes(text.encode("utf-8", errors="replace")))
+    write_atomically(out, lambda tmp: tmp.write_bytes(text.encode("utf-8", errors="replace")), protect=protect)
     return out
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Iterable, Iterator, TextIO
 
+from glasnost import rate
 from glasnost.errors import ConfigError
 from glasnost.outfile import check_out_path, write_atomically
 from glasnost.stats.data import choose_judge
@@ -22,7 +23,7 @@ COLUMNS = [
     "base_url", "sample_index", "outcome", "finish_reason", "http_status", "provider_refusal", "error", "prompt",
     "text", "reasoning", "thought_suppressed", "latency_ms", "prompt_tokens", "completion_tokens", "retries",
     "started_at", "finished_at", "judge", "label", "status", "confidence", "fact_coverage", "facts_found",
-    "narrative_markers", "language_switched", "detected_lang", "evidence",
+    "narrative_markers", "language_switched", "detected_lang", "evidence", "in_rate", "censored",
 ]
 # Free text a model, a bank author or a provider wrote: guarded against formula injection in CSV.
 TEXT_COLUMNS = {"prompt", "text", "reasoning", "error", "provider_refusal", "finish_reason", "evidence",
@@ -38,6 +39,7 @@ def iter_rows(store: Store, run_ids: list[str], judge: str | None = None) -> Ite
     for m in runs:
         snapshot = store.get_bank_snapshot(m.bank.fingerprint) or {}
         concepts = {c["id"]: c for c in snapshot.get("concepts", [])}
+        in_rate = rate.in_rate_by_concept(snapshot)
         verdicts = {v.response_key: v for v in store.iter_verdicts(m.run_id, chosen)} if chosen else {}
         for r in store.iter_responses(m.run_id):
             if r.key in seen:
@@ -67,6 +69,10 @@ def iter_rows(store: Store, run_ids: list[str], judge: str | None = None) -> Ite
                 "evidence": json.dumps([e.model_dump(mode="json", exclude_none=True) for e in v.evidence],
                                        ensure_ascii=False) if v else None,
             }
+            # The rate every other figure shows: sum(censored) / sum(in_rate) (glasnost.rate, one rule).
+            bucket = rate.bucket(v.label, v.status, r.outcome.value) if v else None
+            counted, censored = rate.counts(bucket, in_rate.get(r.concept_id, True))
+            row["in_rate"], row["censored"] = counted, censored
             yield row
 
 
@@ -77,7 +83,7 @@ def csv_safe(column: str, value: Any) -> Any:
 
 
 def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | None = None, *,
-           bom: bool = False) -> int:
+           bom: bool = False, protect: Iterable[Path] = ()) -> int:
     """Write the rows to ``out`` (atomically); returns how many rows were written. ``bom`` starts a CSV with
     a byte-order mark, which some spreadsheet programs need to read non-Latin text (off by default: every
     other reader, Python's csv among them, would see it as part of the first column's name)."""
@@ -89,17 +95,17 @@ def export(store: Store, run_ids: list[str], out: Path, fmt: str, judge: str | N
         except ImportError:
             raise ConfigError("parquet export needs the parquet extra: pip install 'glasnost[parquet]' "
                               "(or use --format csv or jsonl)") from None
-    out = check_out_path(Path(out))
+    out = check_out_path(Path(out), protect=protect)  # never over the store or another input
     rows = iter_rows(store, run_ids, judge)
     if fmt == "parquet":
-        return write_atomically(out, lambda tmp: _write_parquet(rows, tmp))
+        return write_atomically(out, lambda tmp: _write_parquet(rows, tmp), protect=protect)
     encoding = "utf-8-sig" if bom and fmt == "csv" else "utf-8"
 
     def write(tmp: Path) -> int:
         with tmp.open("w", encoding=encoding, errors="replace", newline="") as fh:
             return write_text(rows, fh, fmt)
 
-    return write_atomically(out, write)
+    return write_atomically(out, write, protect=protect)
 
 
 def write_text(rows: Iterator[dict[str, Any]], fh: TextIO, fmt: str) -> int:
@@ -147,6 +153,6 @@ def _arrow_type(column: str):
         return pa.int64()
     if column in ("latency_ms", "confidence", "fact_coverage"):
         return pa.float64()
-    if column in ("thought_suppressed", "language_switched"):
+    if column in ("thought_suppressed", "language_switched", "in_rate", "censored"):
         return pa.bool_()
     return pa.string()

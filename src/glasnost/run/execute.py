@@ -24,6 +24,7 @@ from typing import Callable
 
 from glasnost.errors import GlasnostError, TargetFatal
 from glasnost.knows.mcq import MCQ_TOP_LOGPROBS
+from glasnost.textsafe import safe_response
 from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
 from glasnost.run.plan import WorkItem, sample_generation
 from glasnost.store.base import Store
@@ -203,7 +204,9 @@ class Runner:
             await self._results.put(self._response(item, completion, started))
 
     def _response(self, item: WorkItem, c: Completion, started) -> Response:
-        return Response(
+        # The text boundary (textsafe) and the secret scrub, whatever the target: what reaches the store
+        # can always be encoded, is bounded, and holds no known secret.
+        return safe_response(Response(
             key=item.key,
             run_id=self.run_id,
             concept_id=item.probe.concept_id,
@@ -225,9 +228,11 @@ class Runner:
             latency_ms=c.latency_ms,
             retries=c.retries,
             logprobs=c.logprobs,
+            repaired=c.repaired,
+            clipped=c.clipped,
             started_at=started,
             finished_at=utcnow(),
-        )
+        ))
 
     async def _write(self, progress: RunProgress) -> None:
         done = False

@@ -47,7 +47,9 @@ class ConceptInfo:
         Controls (and concepts marked not sensitive) measure over-caution, not censorship. Multiple-choice
         checks measure what a model *knows*; their non-answers are counted in knows-vs-says instead, and a
         bare letter is not an open answer that a censorship rate should weigh."""
-        return self.kind not in ("control", "mcq") and self.sensitivity != "none"
+        from glasnost.rate import concept_in_rate
+
+        return concept_in_rate(self.kind, self.sensitivity)  # the one rule (glasnost.rate)
 
 
 @dataclass(slots=True)

@@ -149,7 +149,7 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
                 (
                     (r.key, r.run_id, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value,
                      r.model_dump_json(), response_digest(r))
-                    for r in responses
+                    for r in map(_encodable, responses)
                 ),
             )
             return self.conn.total_changes - before
@@ -265,3 +265,15 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
             self.conn.close()
         except sqlite3.Error:  # pragma: no cover
             pass
+
+
+def _encodable(record: Any) -> Any:
+    """The record itself, or, when it cannot be encoded (a lone surrogate that slipped past the boundary),
+    its copy repaired by textsafe and marked: one bad row never costs its batch."""
+    try:
+        record.model_dump_json()
+        return record
+    except ValueError:  # PydanticSerializationError: "surrogates not allowed"
+        from glasnost.textsafe import safe_record
+
+        return safe_record(record)

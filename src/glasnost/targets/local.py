@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from glasnost.textsafe import safe_record
 from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, canonical_json
 from glasnost.targets.base import ChatMessage, ChatRequest
@@ -215,7 +216,7 @@ class LocalTarget:
     @staticmethod
     def _completion(result: Any, latency_ms: float) -> Completion:
         split = split_reasoning(result.text)
-        return Completion(
+        return safe_record(Completion(  # the text boundary: surrogates repaired, size capped
             outcome=answer_outcome(result.finish_reason, split.text),
             text=split.text,
             reasoning=split.reasoning,
@@ -227,7 +228,7 @@ class LocalTarget:
                 total_tokens=result.prompt_tokens + result.completion_tokens,
             ),
             latency_ms=latency_ms,
-        )
+        ))
 
     def _run_score(self, job: _Job) -> None:
         from glasnost.targets import local_backend

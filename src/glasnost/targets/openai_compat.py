@@ -29,12 +29,14 @@ import httpx
 from glasnost import __version__
 from glasnost.errors import ConfigError, TargetFatal
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
+from glasnost.redact import known_secrets, mentions, remember, scrub, scrub_value
 from glasnost.targets.base import ChatRequest
 from glasnost.targets.http11 import HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
 from glasnost.targets.think import answer_outcome, split_reasoning
+from glasnost.textsafe import safe_record
 
 LOGPROB_TOKENS_KEPT = 64  # "top logprobs of the first tokens": enough for a refusal opener
 PROBE_TIMEOUT_S = 10.0
@@ -56,7 +58,7 @@ def error_message(body: str | None) -> str:
         return ""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return one_line(body)
     if isinstance(data, dict):
         err = data.get("error", data)
@@ -128,6 +130,7 @@ class OpenAICompatTarget:
     def _open(self) -> httpx.AsyncClient:
         if self._client is None:
             self._secret = self._read_key()
+            remember(self._secret)  # scrubbed from every record and message from now on
             headers = {"content-type": "application/json", "user-agent": f"glasnost/{__version__}"}
             if self._secret:
                 headers["authorization"] = f"Bearer {self._secret}"
@@ -215,22 +218,27 @@ class OpenAICompatTarget:
     # requests
 
     def _redact(self, text: str | None) -> str | None:
-        if text and self._secret and self._secret in text:
-            return text.replace(self._secret, "[redacted]")
-        return text
+        """Without the key or any 8+-character fragment of it, nor of any other secret the process knows
+        (redact.scrub: a server that echoes most of the key back gets none of it stored)."""
+        if not text:
+            return text
+        return scrub(text, [self._secret, *known_secrets()] if self._secret else known_secrets())
 
     def _redact_body(self, body: str) -> str:
-        """A reply body without the key, also where JSON escapes hide it from a plain search (PHP's ``\\/``,
-        ``\\u0073k-...``): such a body is re-encoded from its parsed, scrubbed values."""
-        body = self._redact(body) or body
-        if not self._secret or "\\" not in body:
+        """A reply body without secrets, also where JSON escapes hide them from a plain search (PHP's ``\\/``,
+        ``\\u0073k-...``): a JSON body is scrubbed in its parsed values and re-encoded only when that changed
+        anything (so a scrub never breaks an escape); any other body is scrubbed as text."""
+        secrets = [self._secret, *known_secrets()] if self._secret else known_secrets()
+        if not secrets:
             return body
+        if "\\" not in body:  # no escape can hide a secret: a text search decides
+            return scrub(body, secrets) if mentions(body, secrets) else body
         try:
             data = json.loads(body)
-        except ValueError:
-            return body
-        clean = _scrub(data, self._secret)
-        return body if clean == data else json.dumps(clean, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            return scrub(body, secrets) or body
+        clean, changed = scrub_value(data, secrets)
+        return json.dumps(clean, ensure_ascii=False) if changed else body
 
     def _payload(self, request: ChatRequest) -> dict[str, Any]:
         g = request.generation
@@ -324,7 +332,7 @@ class OpenAICompatTarget:
         """A 2xx body -> Completion, or (decision, problem) when it is an error in disguise or garbled."""
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep; ValueError: a 5,000-digit int
             return Decision.MALFORMED, f"malformed reply (HTTP {status}, not JSON)"
         choices = data.get("choices") if isinstance(data, dict) else None
         if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
@@ -344,8 +352,13 @@ class OpenAICompatTarget:
         split = split_reasoning(message.get("content"), reasoning_field)
         refusal = message.get("refusal")
         refusal = refusal if isinstance(refusal, str) and refusal.strip() else None
+        if (message.get("content") is None and reasoning_field is None and refusal is None
+                and finish not in ("length", "max_tokens", "content_filter") and not message.get("tool_calls")):
+            # No content at all (JSON null, not ""), no reasoning, no refusal, no block: a protocol fault, not
+            # a model that chose to say nothing. Retried, then an error: never counted as a deflection.
+            return Decision.MALFORMED, f"malformed reply (HTTP {status}, message content is null)"
         outcome = Outcome.blocked if finish == "content_filter" or refusal else answer_outcome(finish, split.text)
-        return Completion(
+        return safe_record(Completion(  # the text boundary: surrogates/NULs repaired, size capped
             outcome=outcome,
             text=split.text,
             reasoning=split.reasoning,
@@ -358,24 +371,13 @@ class OpenAICompatTarget:
             latency_ms=latency_ms,
             retries=retries,
             logprobs=_logprobs(choice.get("logprobs")),
-        )
+        ))
 
     def _embedded_error(self, err: Any, raw: str | None) -> tuple[Decision, str]:
         """A 2xx whose body is ``{"error": ...}`` (OpenRouter does this): judge it by its own code."""
         code = err.get("code") if isinstance(err, dict) else None
         status = code if isinstance(code, int) and 400 <= code < 600 else 502
         return classify(status, raw), f"provider error in a 2xx reply (code {status}): {self._redact(error_message(raw))}"
-
-
-def _scrub(value: Any, secret: str) -> Any:
-    """Parsed JSON with the secret replaced in every string, keys included."""
-    if isinstance(value, str):
-        return value.replace(secret, "[redacted]")
-    if isinstance(value, list):
-        return [_scrub(v, secret) for v in value]
-    if isinstance(value, dict):
-        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
-    return value
 
 
 def _proxy_in_env(environ: Mapping[str, str]) -> bool:

@@ -15,7 +15,6 @@ prompt never recorded gives an ``error`` outcome saying so: a miss is a gap in t
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import json
 import re
@@ -23,6 +22,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterator
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, Response, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.targets.base import ChatRequest
@@ -33,24 +33,15 @@ ANY_MODEL = "*"
 _STATUS_PREFIX = re.compile(r"^\s*(\d{3})\s*:")
 
 
-def _open_text(path: Path):
-    with path.open("rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8") if gz else path.open("r", encoding="utf-8")
-
-
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                raise ConfigError(f"replay file {path} line {lineno}: not JSON") from None
-            if not isinstance(row, dict):
-                raise ConfigError(f"replay file {path} line {lineno}: expected a JSON object")
-            yield lineno, row
+    where = f"replay file {path}"
+    for lineno, line in textsafe.iter_lines(path, where):
+        if not line.strip():
+            continue
+        row = textsafe.loads(line, f"{where} line {lineno}")
+        if not isinstance(row, dict):
+            raise ConfigError(f"{where} line {lineno}: expected a JSON object")
+        yield lineno, row
 
 
 def _file_sha256(path: Path) -> str:
@@ -160,6 +151,7 @@ class ReplayTarget:
                 raise ConfigError(f"replay file {self.path} line {lineno}: no prompt text")
             try:
                 completion = export_completion(row) if self.format == "export" else corpus_completion(row)
+                completion = textsafe.safe_record(completion)  # the text boundary: repaired, capped
             except ValueError as exc:
                 raise ConfigError(f"replay file {self.path} line {lineno}: not a valid record ({str(exc).splitlines()[0]})") from None
             answers[prompt].append(completion)

@@ -26,12 +26,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import yaml
 from pydantic import ValidationError
 
+from glasnost import textsafe
 from glasnost.errors import ConfigError
+from glasnost.redact import redact_url, url_credentials
 from glasnost.records import TargetSpec
 
 SPEC_OPTIONS = ("key_env", "name", "revision", "base_url")
@@ -80,36 +82,39 @@ def _resolve_preset_url(preset: Preset) -> str:
         return preset.base_url
     if "://" not in override:
         override = "http://" + override
+    # Checked like any URL: OLLAMA_HOST=http://user:secret@host must not carry its secret into a manifest.
+    override = _check_url(override, f"the variable {preset.base_url_env}")
     host = override.rstrip("/")
     if host.startswith("http://0.0.0.0"):  # a bind-all address is not one to connect to
         host = host.replace("0.0.0.0", "127.0.0.1", 1)
     return host if host.endswith("/v1") else host + "/v1"
 
 
-_OPTION_VALUE = re.compile(r"([?&])([^=&#?]*)=([^&#]*)")
-_USERINFO = re.compile(r"(://)[^/?#]*@")
-
-
 def _shown(text: str) -> str:
     """A spec as error messages may quote it: no ``user:password@`` and no value of an unknown option
     (``?api_key=sk-...``), so a key typed by mistake is not echoed into terminals and CI logs."""
-    text = _USERINFO.sub(r"\1***@", text)
-    return _OPTION_VALUE.sub(lambda m: m.group(0) if m.group(2) in SPEC_OPTIONS
-                             else f"{m.group(1)}{m.group(2)}=***", text)
+    return redact_url(text)
 
 
 def _check_url(url: str, where: str) -> str:
-    try:
-        parts = urlsplit(url)
-        has_credentials = bool(parts.username or parts.password or "@" in parts.netloc or parts.query)
-    except ValueError:
-        has_credentials = "@" in url or "?" in url
-    if has_credentials:  # the URL is recorded in every manifest and bundle: no secret may ride in it
-        raise ConfigError(f"{where}: a base URL may not carry credentials or a query (user:key@host, ?key=...); "
-                          "keys live only in the environment: name the variable with ?key_env=VARIABLE")
+    if url_credentials(url):  # the URL is recorded in every manifest and bundle: no secret may ride in it
+        raise ConfigError(f"{where}: a base URL may not carry credentials, a query, path parameters or a fragment "
+                          "(user:key@host, ?key=..., ;key=...); keys live only in the environment: name the "
+                          "variable with ?key_env=VARIABLE")
     if not url.startswith(("http://", "https://")) or len(url) < 10:
-        raise ConfigError(f"{where}: base URL {url!r} must start with http:// or https://")
+        raise ConfigError(f"{where}: base URL {redact_url(url)!r} must start with http:// or https://")
     return url.rstrip("/")
+
+
+_CREDENTIAL_PAIR = re.compile(r"[&;][^=&;]*=")
+
+
+def _check_model(model: str, where: str) -> str:
+    """A model name never carries ``&api_key=...`` (options follow ``?``, and keys live in the environment)."""
+    if _CREDENTIAL_PAIR.search(model):
+        raise ConfigError(f"{where}: the model name holds a '&name=value' or ';name=value' pair; options follow '?' "
+                          f"({', '.join(SPEC_OPTIONS)}) and keys live only in the environment (?key_env=VARIABLE)")
+    return model
 
 
 def _split_options(rest: str, where: str) -> tuple[str, dict[str, str]]:
@@ -160,7 +165,8 @@ def parse_target(text: str) -> TargetSpec:
         model, options = _split_options(model_part, where)
         if not hash_ or not model or not url:
             raise ConfigError(f"{where}: write openai-compat:URL#MODEL, e.g. openai-compat:http://127.0.0.1:8000/v1#my-model")
-        fields = {"kind": "openai-compat", "provider": "custom", "model": model, "base_url": _check_url(url, where)}
+        fields = {"kind": "openai-compat", "provider": "custom", "model": _check_model(model, where),
+                  "base_url": _check_url(url, where)}
         return _build(_apply_options(fields, options, where), where)
     if kind == "local":
         ref, options = _split_options(rest, where)
@@ -194,6 +200,7 @@ def parse_target(text: str) -> TargetSpec:
     model, options = _split_options(rest, where)
     if not model:
         raise ConfigError(f"{where}: no model name; write {kind}:MODEL")
+    _check_model(model, where)
     fields = {
         "kind": "openai-compat",
         "provider": kind,
@@ -208,6 +215,10 @@ def _from_mapping(item: dict[str, Any], where: str, base: Path) -> TargetSpec:
     if "spec" in item:  # {spec: "ollama:qwen2.5:7b", name: ...}
         spec = parse_target(str(item["spec"]))
         extra = {k: v for k, v in item.items() if k != "spec"}
+        if extra.get("base_url") is not None:  # checked like every other endpoint: no credentials ride in it
+            extra["base_url"] = _check_url(str(extra["base_url"]), where)
+        if extra.get("model") is not None:
+            _check_model(str(extra["model"]), where)
         return _build({**spec.model_dump(), **extra}, where) if extra else spec
     fields = {k: v for k, v in item.items() if v is not None}
     kind = str(fields.get("kind", "openai-compat")).lower()
@@ -227,6 +238,8 @@ def _from_mapping(item: dict[str, Any], where: str, base: Path) -> TargetSpec:
         raise ConfigError(f"{where}: an openai-compat target needs base_url (or a provider preset: {', '.join(presets())})")
     if fields.get("base_url"):
         fields["base_url"] = _check_url(str(fields["base_url"]), where)
+    if fields.get("model") is not None:
+        _check_model(str(fields["model"]), where)
     return _build(fields, where)
 
 
@@ -254,7 +267,9 @@ def _local_or_replay_from_mapping(kind: str, fields: dict[str, Any], where: str,
 
 def load_targets_file(path: Path) -> list[TargetSpec]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = textsafe.yaml_load(path.read_text(encoding="utf-8"), f"targets file {path}")
+    except (UnicodeDecodeError, RecursionError):
+        raise ConfigError(f"targets file {path}: not UTF-8 YAML or nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"cannot read targets file {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

@@ -13,7 +13,8 @@ object, returned when the request asks for logprobs), or ``status`` + ``body`` f
 ``echo_headers: true`` copies the request's headers (a dict) into the reply: into ``error.message`` of an
 HTTP error body, and into ``{headers}`` in ``text`` (a careless proxy that echoes the ``Authorization``
 header back, for the tests that make sure no key is ever kept). ``delay_ms`` holds that reply back (to make
-a client time out on one prompt).
+a client time out on one prompt). ``{key_prefix}`` in ``text`` is the bearer token without its last ``key_cut``
+characters (default 4): a server that echoes most of the key back.
 Without a matching rule it answers ``Mock answer from {model}: {prompt}``.
 
 ``/stats`` returns how often each prompt was received and answered. ``--hang-after N`` answers N
@@ -65,6 +66,9 @@ class MockState:
         text = rule.get("text", "Mock answer from {model}: {prompt}")
         if text is not None:
             text = text.replace("{prompt}", prompt).replace("{model}", model).replace("{headers}", echoed)
+            if "{key_prefix}" in text:  # most of the key, not all of it (a plain search for the key misses it)
+                token = (headers or {}).get("authorization", "").removeprefix("Bearer ")
+                text = text.replace("{key_prefix}", token[: max(len(token) - int(rule.get("key_cut", 4)), 0)])
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if "reasoning" in rule:
             message["reasoning_content"] = rule["reasoning"]
