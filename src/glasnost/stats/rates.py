@@ -28,6 +28,11 @@ class Estimate:
     p_holm: float | None = None
     q_bh: float | None = None
     test: str | None = None
+    # False when the test could never reach significance with these units (its smallest attainable p,
+    # ``min_p``, exceeds 0.05): "too few to tell"; such a comparison stays out of the multiple-testing
+    # family (Tarone) and gets no p_holm or q_bh.
+    testable: bool = True
+    min_p: float | None = None
 
 
 def wilson_rate(k: int, n: int) -> Estimate:
