@@ -16,7 +16,7 @@ mirrors about other states. The estimator (chosen by simulation; docs/report.md 
   most one round per state). A state left without any mirror is ``not_measurable``.
 - **Interval and test.** The exact sign-flip test over families and the interval that inverts it (the
   subset means of Hartigan 1969), never narrower than Newcombe's interval on the pooled counts (so it
-  never collapses to a point). With fewer than 6 non-zero families no sign pattern can reach p < 0.05:
+  never collapses to a point; a narrower one is widened to the union of both). With fewer than 6 non-zero families no sign pattern can reach p < 0.05:
   such a comparison is ``too_few`` (``testable`` False), its interval is the whole range [−1, 1] where the
   test cannot bound it, and it is left out of the multiple-testing family.
 
@@ -178,10 +178,13 @@ def state_figure(counted: np.ndarray, censored: np.ndarray, family: np.ndarray, 
     testable = min_p <= alpha
     bound = sign_flip_interval(fam_d, alpha=alpha, seed=seed) or (-1.0, 1.0)
     # Never narrower than Newcombe on the pooled counts: the subset means collapse when every family agrees.
+    # A narrower interval becomes the union of both (a wider one needs no floor, and keeps its coverage).
     floor = newcombe(int(ks.sum()), int(ns.sum()), int(km.sum()), int(nm.sum()))
+    if bound[1] - bound[0] < floor[1] - floor[0]:
+        bound = (min(bound[0], floor[0]), max(bound[1], floor[1]))
     value = float(fam_d.mean())
     est = Estimate(
-        value, max(-1.0, min(bound[0], floor[0], value)), min(1.0, max(bound[1], floor[1], value)),
+        value, max(-1.0, min(bound[0], value)), min(1.0, max(bound[1], value)),
         n=int(fam_d.size), unit="families", method="sign-flip-inversion" if testable else "too-few-families",
         kind="diff", clusters=int(fam_d.size), p=sign_flip_test(fam_d, seed=seed), test=TEST_NAME,
         testable=testable, min_p=min_p,
