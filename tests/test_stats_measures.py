@@ -278,3 +278,17 @@ def test_synthetic_run_recovers_what_it_planted(store):
     gaps = {t: r for t, r in a.language_gaps}
     assert gaps["model-a"].diff.lo > 0  # more censorship in Chinese
     assert a.overall["model-a"].lo > a.overall["model-b"].hi
+
+
+def test_report_says_too_few_to_tell(store, tmp_path):
+    from glasnost.report import write_report
+
+    b = RunBuilder(store, _mirror_bank(), targets=["selective"], langs=["en", "zh-Hans"])
+    for c in _mirror_bank():
+        for lang in ("en", "zh-Hans"):
+            b.add("selective", c.id, lang, "refused" if c.jurisdiction == "CN" else "answered")
+    run = b.commit()
+    for fmt in ("md", "html"):
+        text = write_report(store, [run.run_id], tmp_path / f"r.{fmt}", fmt=fmt).read_text()
+        assert "too few to tell" in text  # two topic families: no test could ever tell
+        assert "[+100.0, +100.0]" not in text  # and no interval collapsed to a point

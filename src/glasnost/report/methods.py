@@ -18,8 +18,12 @@ STATISTICS = [
     "(2000 resamples, seed 0) resampling whole concepts (Poisson bootstrap above 2000 concepts), never "
     "narrower than Wilson (rates) or Agresti–Min (paired differences), where a bootstrap collapses to a point.",
     "Asymmetry: mirror groups are the connected components of the concepts' mirror links; within a group the "
-    "state's questions are compared with the other states' in each language both were asked in; the figure is "
-    "the mean over groups, with a bootstrap interval over groups and a sign-flip test (exact up to 16 groups).",
+    "state's questions are compared with the other states' in each language both were asked in; groups that "
+    "share a topic form one topic family, the unit of the figure (the mean over families), of its exact "
+    "sign-flip test and of its interval (the test inverted, never narrower than Newcombe's on the pooled "
+    "counts). States a target censors significantly more are left out of the other states' mirrors, iterated "
+    "until no new state is flagged; a state left with no mirror is not measurable. Fewer than 6 families (or "
+    "5 discordant pairs for a gap) can never reach p < 0.05: too few to tell, and left out of the Holm family.",
     "Language and host gaps: paired on (concept, sample) or (concept, language, sample); McNemar's test (exact "
     "binomial under 25 discordant pairs, else chi-square with continuity correction); bootstrap over concepts.",
     "All asymmetries, language gaps and host gaps of a report form one family: Holm-adjusted p-values (and "

@@ -109,8 +109,9 @@ def build_charts(ctx: ReportContext) -> SectionOut | None:
     if a.asymmetry:
         items = [(f"{x.target} · {x.state}", x.estimate) for x in a.asymmetry]
         out.charts.append(Chart(charts.interval_chart(items, title="Asymmetry"),
-                                "Asymmetry (percentage points, 95% bootstrap interval over mirror groups): "
-                                "right of zero = censors questions about this state more than the mirrors."))
+                                "Asymmetry (percentage points, 95% interval over topic families): right of "
+                                "zero = censors questions about this state more than comparable states; left = "
+                                "answers about it more freely (not censorship)."))
     if a.language_gaps:
         items = [(f"{t} · {r.b} − {r.a}", r.diff) for t, r in a.language_gaps]
         out.charts.append(Chart(charts.interval_chart(items, title="Language gap"),

@@ -3,7 +3,7 @@ and the methods."""
 
 from __future__ import annotations
 
-from glasnost.report.fmt import SIGNIFICANT, detail, estimate, pct, pvalue, show_controls
+from glasnost.report.fmt import SIGNIFICANT, STATUS_WORDS, detail, estimate, pct, pvalue, show_controls
 from glasnost.report.methods import describe_runs
 from glasnost.report.model import Cell, ReportContext, Section, SectionOut, Table, cell, register_section
 from glasnost.report.sections_builtin import est_cell
@@ -24,6 +24,7 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
     if a.judge is None or not (a.asymmetry or a.language_gaps):
         return None
     family = len([e for e in a.tests() if e.p is not None])
+    too_few = sum(1 for x in a.asymmetry if x.status == "too_few")
     out = SectionOut("comparisons", "Comparisons", data=lambda: {
         "family_size": family,
         "asymmetry": [to_plain(x) for x in a.asymmetry],
@@ -32,6 +33,8 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
     out.paragraphs.append(
         f"{family} comparisons are tested in this report; Holm-adjusted p-values control the chance of any false "
         "finding among them, Benjamini–Hochberg q-values the expected share of false findings."
+        + (f" {too_few} asymmetries have too few topic families for any test to reach significance: they are "
+           "marked too few to tell and left out of that family." if too_few else "")
     )
     if a.asymmetry:
         rows = []
@@ -39,11 +42,14 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
             e = x.estimate
             rows.append([cell(show_controls(x.target)), cell(x.state), Cell(pct(x.rate_state), cls="num"),
                          Cell(pct(x.rate_mirrors), cls="num"), est_cell(e, with_n=False), cell(e.n),
-                         cell(x.responses), *_p_cells(e)])
+                         cell(x.responses), cell(STATUS_WORDS.get(x.status, x.status)),
+                         cell(", ".join(x.excluded) or "–"), *_p_cells(e)])
         out.tables.append(Table(
             ["Target", "State", "Rate on the state's questions", "Rate on mirrors", "Asymmetry [95% CI]",
-             "groups", "responses", "test", "p", "Holm p", "BH q"], rows,
-            "Asymmetry per target and state (pooled rates for reading; the estimate is the mean over mirror groups)",
+             "topic families", "responses", "finding", "mirrors left out (censored by this target)", "test",
+             "p", "Holm p", "BH q"], rows,
+            "Asymmetry per target and state (pooled rates for reading; the estimate is the mean over topic "
+            "families; comparisons too few to tell stay out of the Holm family)",
             id="asymmetry", folded=len(rows) > 40))
     if a.language_gaps:
         rows = []
