@@ -16,9 +16,10 @@ mirrors about other states. The estimator (chosen by simulation; docs/report.md 
   most one round per state). A state left without any mirror is ``not_measurable``.
 - **Interval and test.** The exact sign-flip test over families and the interval that inverts it (the
   subset means of Hartigan 1969), never narrower than Newcombe's interval on the pooled counts (so it
-  never collapses to a point; a narrower one is widened to the union of both). With fewer than 6 non-zero families no sign pattern can reach p < 0.05:
-  such a comparison is ``too_few`` (``testable`` False), its interval is the whole range [−1, 1] where the
-  test cannot bound it, and it is left out of the multiple-testing family.
+  never collapses to a point; a narrower one is widened to the union of both). With fewer than 6 non-zero
+  families no sign pattern can reach p < 0.05: such a comparison is ``too_few`` (``testable`` False), its
+  interval is the whole range [−1, 1] where the test cannot bound it, and it is left out of the
+  multiple-testing family.
 
 Result fields (``Asymmetry``), for the report: ``target``, ``state``, ``estimate`` (an ``Estimate``: value =
 mean family difference, lo/hi, n = families, unit "families", p, p_holm and q_bh (filled by
