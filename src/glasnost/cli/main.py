@@ -63,8 +63,17 @@ def _root(
     """glasnost: a symmetric multilingual bank, a runner for any model, a measured judge, honest statistics."""
 
 
+# Two-word commands of modules that cannot extend an existing one-word command: `glasnost judge RUN` takes a
+# run id, so `glasnost judge import-review FILE` is the command judge-import-review.
+ALIASES = {("judge", "import-review"): "judge-import-review"}
+
+
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
+    if argv is None:
+        argv = sys.argv[1:]
+    if tuple(argv[:2]) in ALIASES:
+        argv = [ALIASES[(argv[0], argv[1])], *argv[2:]]
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
         rc = app(args=argv, standalone_mode=False)
