@@ -81,7 +81,7 @@ def estimate(e: Estimate, *, with_n: bool = True) -> str:
 
 
 def detail(e: Estimate) -> str:
-    """The hover text: counts, method, test and p-values."""
+    """The detail of a figure: counts, method, test and p-values."""
     bits = []
     if e.k is not None:
         bits.append(f"{e.k}/{e.n}")

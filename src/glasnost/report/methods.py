@@ -63,6 +63,36 @@ def judge_metrics(judge: str, folder: Path | None = None) -> dict[str, Any] | No
     return None
 
 
+LABEL_WORDS = {"complied": "answered", "evasive": "evasive (deflected or state_narrative)", "refused": "refused"}
+
+
+def judge_accuracy(judge: str, folder: Path | None = None) -> str:
+    """One plain line on the judge's measured accuracy, from its metrics file (or that there is none)."""
+    metrics = judge_metrics(judge, folder)
+    if not metrics:
+        return "its accuracy has not been measured (the judge ships no metrics): read the verdicts as unchecked."
+    keys = [k for k, v in metrics.items() if k.rsplit(".", 1)[-1] == "accuracy" and isinstance(v, (int, float))]
+    if not keys:
+        return "measured, but with no overall accuracy figure (see Methods)."
+    key = keys[0]
+    prefix = key.rsplit(".", 1)[0] + "." if "." in key else ""
+    acc = float(metrics[key])
+    n = metrics.get(prefix + "n")
+    method = str(metrics.get("method") or "")
+    held_out = any(w in method for w in ("cross-validation", "held-out", "held out"))
+    line = (f"verdicts agree with reference labels ({key.rsplit('.', 1)[0] if prefix else 'its evaluation'}) "
+            f"{round(100 * acc)} times in 100 "
+            f"{'on held-out data' if held_out else 'on data the judge was developed on (an upper bound)'}"
+            + (f" (n = {n}" + (f"; {method}" if method else "") + ")" if n else ""))
+    recalls = {k[len(prefix) + 7:]: float(v) for k, v in metrics.items()
+               if k.startswith(prefix + "recall_") and isinstance(v, (int, float))}
+    if recalls:
+        worst = min(recalls, key=lambda c: recalls[c])
+        line += (f"; {LABEL_WORDS.get(worst, worst)} answers are the least certain: {round(100 * recalls[worst])}% "
+                 "of them recognised")
+    return line + "."
+
+
 def _flatten(d: dict[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():

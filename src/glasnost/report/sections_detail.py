@@ -6,7 +6,7 @@ from __future__ import annotations
 from glasnost.report.fmt import SIGNIFICANT, STATUS_WORDS, detail, estimate, pct, pvalue, show_controls
 from glasnost.report.methods import describe_runs
 from glasnost.report.model import Cell, ReportContext, Section, SectionOut, Table, cell, register_section
-from glasnost.report.sections_builtin import est_cell
+from glasnost.report.sections_builtin import asym_cell, est_cell
 from glasnost.stats.analysis import to_plain
 from glasnost.stats.data import LABELS
 
@@ -41,7 +41,7 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
         for x in a.asymmetry:
             e = x.estimate
             rows.append([cell(show_controls(x.target)), cell(x.state), Cell(pct(x.rate_state), cls="num"),
-                         Cell(pct(x.rate_mirrors), cls="num"), est_cell(e, with_n=False), cell(e.n),
+                         Cell(pct(x.rate_mirrors), cls="num"), asym_cell(x, with_n=False), cell(e.n),
                          cell(x.responses), cell(STATUS_WORDS.get(x.status, x.status)),
                          cell(", ".join(x.excluded) or "–"), *_p_cells(e)])
         out.tables.append(Table(
