@@ -52,7 +52,7 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
         for x in freer[:TOP]:
             lines.append(Cell(f"Answers about {x.state} more freely than about comparable states, by "
                               f"{_points(x.estimate)} {interval(x.estimate)} (not censorship).", cls="finding-freer"))
-        if asym and not more and not freer:
+        if any(x.status == "no_difference" for x in asym) and not more and not freer:
             lines.append(Cell("No significant selective censorship of any state.", cls="finding-none"))
         too_few = sorted(x.state for x in asym if x.status == "too_few")
         if too_few:

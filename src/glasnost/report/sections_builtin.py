@@ -34,6 +34,7 @@ def asym_cell(x, *, with_n: bool = True) -> Cell:
 
 def build_summary(ctx: ReportContext) -> SectionOut:
     a, d = ctx.analysis, ctx.data
+    names = short_names(d)
     out = SectionOut("summary", "Summary", data=lambda: [to_plain(r) for r in a.counts])
     out.paragraphs += [show_controls(w) for w in a.warnings]
     if not len(d):
@@ -46,7 +47,7 @@ def build_summary(ctx: ReportContext) -> SectionOut:
         rows = []
         for r in a.counts:
             total = sum(r.outcomes.values())
-            rows.append([cell(show_controls(r.target)), cell(r.lang or "all languages"),
+            rows.append([cell(show_controls(names[r.target])), cell(r.lang or "all languages"),
                          *[cell(r.outcomes.get(k, 0)) for k in ("ok", "blocked", "empty", "truncated", "error")],
                          cell(total)])
         out.tables.append(Table(cols, rows, "Responses by outcome, per target and language", id="summary"))
@@ -57,7 +58,7 @@ def build_summary(ctx: ReportContext) -> SectionOut:
     rows = []
     for r in a.counts:
         rows.append([
-            cell(show_controls(r.target)), cell(r.lang or "all languages", cls=None if r.lang else "strong"),
+            cell(show_controls(names[r.target])), cell(r.lang or "all languages", cls=None if r.lang else "strong"),
             *[cell(r.labels.get(k, 0)) for k in COUNTED_ORDER],
             est_cell(r.rate), cell(r.unjudged), cell(r.judge_errors), cell(r.errors), est_cell(r.control),
         ])

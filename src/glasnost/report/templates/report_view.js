@@ -292,7 +292,8 @@ function render() {
   var shown = showAll ? matched : matched.slice(page * PAGE, (page + 1) * PAGE);
   shown.forEach(function (m) { view.appendChild(card(m[0], m[1])); });
   byId("f-count").textContent = matched.length + " of " + D.concepts.length + " questions, " + answers + " answers"
-    + (focus ? " (one question: clear its link to see all)" : "");
+    + (focus ? " (the question of a link)" : "");
+  byId("f-clear").hidden = !focus;
   byId("f-page").textContent = showAll ? "all " + matched.length + " questions" : "page " + (page + 1) + " of " + pages;
   byId("f-prev").disabled = showAll || page === 0;
   byId("f-next").disabled = showAll || page >= pages - 1;
@@ -312,6 +313,7 @@ byId("f-search").addEventListener("input", function () {
 });
 byId("f-prev").addEventListener("click", function () { page -= 1; render(); view.scrollIntoView(); });
 byId("f-next").addEventListener("click", function () { page += 1; render(); view.scrollIntoView(); });
+byId("f-clear").addEventListener("click", function () { focus = ""; page = 0; render(); });
 byId("f-all").addEventListener("click", function () { showAll = !showAll; render(); });
 byId("r-download").addEventListener("click", downloadCorrections);
 var pagedBeforePrint = null;
