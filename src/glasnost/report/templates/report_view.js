@@ -226,7 +226,7 @@ function card(ci, rows) {
   var h = el("h3");
   h.appendChild(el("bdi", null, c[0]));
   var perma = questionLink(c[0], "link");
-  perma.setAttribute("aria-label", "permalink to " + c[0]);
+  perma.setAttribute("aria-label", "link to " + c[0]);
   h.appendChild(document.createTextNode(" "));
   h.appendChild(perma);
   art.appendChild(h);
