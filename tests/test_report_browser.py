@@ -149,7 +149,7 @@ def _open(browser, path: Path):
 
 
 def _articles(page) -> list[str]:
-    return page.eval_on_selector_all("#view article.concept h3", "els => els.map(e => e.textContent)")
+    return page.eval_on_selector_all("#view article.concept h3 bdi", "els => els.map(e => e.textContent)")
 
 
 def _select(page, sel: str, label: str | None) -> None:
@@ -225,7 +225,10 @@ def test_hostile_output_never_executes(browser, tmp_path):
     page.wait_for_timeout(300)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.evaluate("document.querySelectorAll('#view img, #view svg, #view iframe, #view a, #view script').length") == 0
+    assert page.evaluate("document.querySelectorAll('#view img, #view svg, #view iframe, #view script').length") == 0
+    # The only links are the report's own, inside the page (permalinks, mirror and control questions).
+    hrefs = page.eval_on_selector_all("#view a", "els => els.map(a => a.getAttribute('href'))")
+    assert hrefs and all(h.startswith("#answers?c=") for h in hrefs)
     texts = page.eval_on_selector_all("#view .resp > .text", "els => els.map(e => e.textContent)")
     assert texts and all("<script>window.__pwned=1</script>" in t for t in texts)
     assert all('<a href="javascript:window.__pwned=4">click me</a>' in t for t in texts)
