@@ -173,6 +173,7 @@ def test_search_permalinks_and_print(browser, audit):
     page.emulate_media(media="print")
     assert page.locator(".filters").evaluate("e => getComputedStyle(e).display") == "none"
     assert page.locator("#view .review").first.evaluate("e => getComputedStyle(e).display") == "none"
+    assert page.locator("#view details.evidence a.qlink").first.is_visible()  # closed details print whole
     page.pdf(path=str(SHOTS / "print.pdf")) if SHOTS.exists() else None
     assert problems == [] and problems2 == []
 

@@ -317,8 +317,16 @@ byId("f-clear").addEventListener("click", function () { focus = ""; page = 0; re
 byId("f-all").addEventListener("click", function () { showAll = !showAll; render(); });
 byId("r-download").addEventListener("click", downloadCorrections);
 var pagedBeforePrint = null;
-window.addEventListener("beforeprint", function () { if (!showAll) { pagedBeforePrint = true; showAll = true; render(); } });
-window.addEventListener("afterprint", function () { if (pagedBeforePrint) { pagedBeforePrint = null; showAll = false; render(); } });
+var closedBeforePrint = [];
+window.addEventListener("beforeprint", function () {
+  if (!showAll) { pagedBeforePrint = true; showAll = true; render(); }
+  closedBeforePrint = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) { return !d.open; });
+  closedBeforePrint.forEach(function (d) { d.open = true; });  // a printout shows every detail
+});
+window.addEventListener("afterprint", function () {
+  closedBeforePrint.forEach(function (d) { d.open = false; });
+  closedBeforePrint = [];
+  if (pagedBeforePrint) { pagedBeforePrint = null; showAll = false; render(); } });
 function fromHash() {
   var s = readHash();
   if (s === null) { return false; }
