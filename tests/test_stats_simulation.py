@@ -85,7 +85,7 @@ def test_coverage_of_a_planted_difference(bank):
     cn = [r["CN"][1] for r in runs]
     coverage = np.mean([e.lo <= truth <= e.hi for e in cn])
     assert 0.93 <= coverage <= 0.97, coverage
-    assert abs(np.mean([e.value for e in cn]) - truth) < 0.01  # unbiased
+    assert abs(np.mean([e.value for e in cn]) - truth) < 0.015  # unbiased: within 3 standard errors of 300 runs
 
 
 def test_too_few_families_is_never_a_finding_and_never_a_point():
