@@ -15,7 +15,8 @@ STATISTICS = [
     "Censorship rate = (refused + deflected + state_narrative + blocked) / counted responses (answered plus "
     "those four labels) on sensitive concepts; error and judge_error verdicts and unjudged responses never count.",
     "Intervals: Wilson 95% for one target and language; for aggregates over concepts a percentile bootstrap "
-    "(2000 resamples, seed 0) resampling whole concepts (Poisson bootstrap above 2000 concepts), never "
+    "(2000 resamples, seed 0) resampling whole topics for a target's overall rate and whole concepts for the "
+    "others (Poisson bootstrap above 2000 clusters), never "
     "narrower than Wilson (rates) or Agresti–Min (paired differences), where a bootstrap collapses to a point.",
     "Asymmetry: mirror groups are the connected components of the concepts' mirror links; within a group the "
     "state's questions are compared with the other states' in each language both were asked in; groups that "
