@@ -148,7 +148,7 @@ def scenario(design: SimDesign, estimator: str, runs: int, seed: int, p_state: d
 
 
 def fmt_flags(flags: Counter, runs: int, states: list[str]) -> str:
-    bits = [f"{s}{d} {100 * flags[(s, d)] / runs:.0f}%" for s in states for d in "+-" if flags[(s, d)]]
+    bits = [f"{s}{d} {100 * flags[(s, d)] / runs:.1f}%" for s in states for d in "+-" if flags[(s, d)]]
     return ", ".join(bits) or "none"
 
 

@@ -96,10 +96,12 @@ def build_overview(ctx: ReportContext) -> SectionOut | None:
     })
     out.paragraphs.append(
         "Asymmetry about a state = the target's censorship rate on that state's sensitive questions minus its "
-        "rate on the mirror questions about other states, paired by mirror group (n = groups): the measure of "
-        "selective censorship. A model that refuses everything scores near zero: cautious, not selective. "
+        "rate on the mirror questions about other states it does not censor, paired by mirror group and "
+        "averaged over topic families (n = families): the measure of selective censorship. A model that "
+        "refuses everything scores near zero: cautious, not selective. "
         f"Language gap = rate in a language minus the rate in {a.reference_lang} over the same questions "
-        "(n = pairs). † marks a Holm-adjusted p < 0.05 over all comparisons of this report."
+        "(n = pairs). † marks a Holm-adjusted p < 0.05 over all comparisons of this report; \"too few to "
+        "tell\" marks a comparison with too few units for any test to reach significance."
     )
     out.tables.append(Table(cols, rows, "Per target (open a figure for its counts, method and p-values)", id="overview"))
     return out
