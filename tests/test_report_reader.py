@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from report_fixture import CENSOR, build_audit
+from report_fixture import build_audit
 from test_report_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.slow
