@@ -36,7 +36,8 @@ def _concept(jur: str, i: int) -> str:
     narrative: {{zh-Hans: [稳定, 暴乱]}}
     sources:
       - {{title: "Event {i} ({jur}) on Wikipedia", url: "https://en.wikipedia.org/wiki/Event_{i}_{jur}"}}
-      - {{title: "A source without a safe URL", url: "javascript:alert(1)"}}"""
+      - {{title: "A source without a safe URL", url: "javascript:alert(1)"}}
+      - {{title: "<img src=x onerror=window.__pwned=1> a hostile bank", publisher: "</script><b>x</b>"}}"""
 
 
 BANK = "name: reader-test\nversion: \"1\"\nconcepts:\n" + "\n".join(

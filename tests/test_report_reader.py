@@ -107,6 +107,9 @@ def test_evidence_and_multiple_choice(browser, audit):
     assert "https://en.wikipedia.org/wiki/Event_1_CN" in hrefs
     assert not any(h.startswith("javascript") for h in hrefs)  # an unsafe source URL stays text
     assert "<javascript:alert(1)>" in text
+    assert "<img src=x onerror=window.__pwned=1> a hostile bank (</script><b>x</b>)" in text  # bank text is text
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#view img, #view b, #view script").count() == 0
     # Facts found and missing, and the verdict's confidence, beside each answer.
     facts = art.locator(".resp details.facts summary").first.text_content()
     assert facts == "expected facts: 2 of 2 found"
@@ -207,12 +210,23 @@ def test_phone_dark_and_accessibility(browser, audit, width, height, scheme):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    assert _serious_violations(page) == []
+    # Again with everything open: a multiple-choice question, its evidence, a correction marked.
+    page.goto(report.as_uri() + "#answers?c=cn.event1.mcq")
+    page.wait_for_function("() => location.hash.includes('mcq')")
+    page.wait_for_selector("#view .mcq")
+    page.locator("#view .review select").first.select_option("refused")
+    page.eval_on_selector_all("details", "els => els.forEach(d => d.open = true)")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    assert _serious_violations(page) == []
+    assert problems == []
+
+
+def _serious_violations(page) -> list[dict]:
     result = page.evaluate("""async () => { const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length,
                                        where: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }""")
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
-    assert serious == [], json.dumps(serious, indent=1)
-    assert problems == []
+    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def test_review_download_import_and_precedence(browser, audit, tmp_path):
