@@ -119,3 +119,24 @@ def test_judge_accuracy_line(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"judge": "j", "test": {"accuracy": 0.9}}), encoding="utf-8")
     assert "an upper bound" in judge_accuracy("j@1", tmp_path)  # not held out: said so
     assert "has not been measured" in judge_accuracy("other@1", tmp_path)
+
+
+def test_headline_host_gap_reads_from_each_side(tmp_path):
+    concepts = [make_concept(f"cn.t{i}.knowledge", "CN", f"t{i}") for i in range(12)]
+    a = target_spec("a", model="deepseek-chat", host="http://one.example/v1").model_copy(update={"name": None})
+    b = target_spec("b", model="deepseek-chat", host="http://two.example/v1").model_copy(update={"name": None})
+    with open_store(tmp_path / "g.db") as store:
+        builder = RunBuilder(store, concepts, targets=[a, b], langs=["en", "zh-Hans"])
+        one, two = builder.targets
+        for c in concepts:
+            for lang in ("en", "zh-Hans"):
+                builder.add(one, c.id, lang, "refused", text="I cannot.")
+                builder.add(two, c.id, lang, "answered", text="It happened.")
+        run = builder.commit()
+        md = render(build_context(store, [run.run_id]), "md")
+    lines = [line for line in md.splitlines() if "Served as" in line]
+    assert len(lines) == 2
+    less, more = sorted(lines, key=lambda line: "more" in line)
+    assert "Served as deepseek-chat @ two.example, the same model censors 100 points less" in less
+    assert "Served as deepseek-chat @ one.example, the same model censors 100 points more" in more
+    assert "-100.0, -" in less and ", +100.0" in more  # each side's interval has its own sign

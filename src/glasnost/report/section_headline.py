@@ -8,7 +8,9 @@ and its agreement with readers' reviews when there are any). Every figure is the
 
 from __future__ import annotations
 
-from glasnost.report.fmt import interval, pts, show_controls, value
+from dataclasses import replace
+
+from glasnost.report.fmt import interval, show_controls, value
 from glasnost.report.methods import judge_accuracy
 from glasnost.report.model import Card, Cell, ReportContext, Section, SectionOut
 from glasnost.report.names import short_names
@@ -20,6 +22,10 @@ TOP = 2  # findings of each kind per target
 
 def _sig(e) -> bool:
     return e.value is not None and e.p_holm is not None and e.p_holm < SIGNIFICANT
+
+
+def _neg(x: float | None) -> float | None:
+    return None if x is None else -x
 
 
 def _points(e) -> str:
@@ -67,9 +73,10 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
             if t not in (r.a, r.b) or not _sig(r.diff):
                 continue
             other = r.b if t == r.a else r.a
-            lines.append(Cell(f"The same model served as {show_controls(names.get(other, other))} censors "
-                              f"{pts(r.diff.value if t == r.a else -r.diff.value)} {interval(r.diff)} "
-                              "relative to this host.", cls="finding-gap"))
+            diff = r.diff if t == r.a else replace(r.diff, value=-r.diff.value, lo=_neg(r.diff.hi), hi=_neg(r.diff.lo))
+            lines.append(Cell(f"Served as {show_controls(names.get(other, other))}, the same model censors "
+                              f"{_points(diff)} {'more' if diff.value > 0 else 'less'} on the same questions "
+                              f"{interval(diff)}.", cls="finding-gap"))
         out.cards.append(Card(name, lines, full=show_controls(t)))
     judge_line = judge_accuracy(a.judge)
     out.paragraphs.append(f"Judge {a.judge}: {judge_line}")
