@@ -140,3 +140,23 @@ def test_headline_host_gap_reads_from_each_side(tmp_path):
     assert "Served as deepseek-chat @ two.example, the same model censors 100 points less" in less
     assert "Served as deepseek-chat @ one.example, the same model censors 100 points more" in more
     assert "-100.0, -" in less and ", +100.0" in more  # each side's interval has its own sign
+
+
+def test_answering_more_freely_is_shown_apart_from_censorship(audit):
+    db, run_id, _ = audit
+    from dataclasses import replace as dc_replace
+
+    from glasnost.report import render as render_report
+    with open_store(db) as store:
+        ctx = build_context(store, [run_id])
+        # The estimator's verdict for one state (issue 19 builds it; here set by hand): significant, negative.
+        x = next(a for a in ctx.analysis.asymmetry if a.state == "US")
+        x.estimate = dc_replace(x.estimate, value=-0.4, lo=-0.6, hi=-0.2, p=0.001, p_holm=0.004, testable=True)
+        x.status = "answers_more_freely"
+        page = render_report(ctx, "html")
+    headline = page[page.index('id="headline"'):page.index('id="summary"')]
+    assert 'class="finding-freer">Answers about US more freely than about comparable states, by 40 points' in headline
+    assert "finding-censor" not in headline
+    overview = page[page.index('id="table-overview"'):]
+    assert '<td class="num freer">' in overview[:overview.index("</table>")]
+    assert '<td class="num sig">' not in overview[:overview.index("</table>")]
