@@ -38,7 +38,7 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
         return None
     names = short_names(d)
     out = SectionOut("headline", "Findings", data=lambda: {"cards": [
-        {"target": c.title, "lines": [x.text for x in c.lines]} for c in out.cards]})
+        {"target": c.title, "id": c.full, "lines": [x.text for x in c.lines]} for c in out.cards]})
     for t in a.targets:
         name = show_controls(names[t])
         lines: list[Cell] = []
@@ -83,7 +83,8 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
     reviews = review_agreement(d)
     if reviews is not None:
         out.paragraphs.append(reviews.sentence)
-    out.paragraphs.append("Red marks a state a target censors more; blue, one it answers about more freely. "
+    out.paragraphs.append("In the HTML report red marks a state a target censors more; blue, one it answers about "
+                          "more freely. "
                           "Figures in brackets are 95% intervals; the tables below give every comparison.")
     return out
 
