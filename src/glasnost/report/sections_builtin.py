@@ -27,6 +27,8 @@ def asym_cell(x, *, with_n: bool = True) -> Cell:
     c = est_cell(x.estimate, with_n=with_n)
     if x.status == "answers_more_freely":
         c.cls = "num freer"
+    elif x.status in ("too_few", "not_measurable"):
+        c.cls = "num muted"
     elif x.status != "censors_more":
         c.cls = "num"
     return c
