@@ -203,6 +203,10 @@ def test_phone_dark_and_accessibility(browser, audit, width, height, scheme):
         assert page.locator("#view td .tname").first.is_visible()
         widths = page.eval_on_selector_all("#view .resp", "els => els.map(e => e.getBoundingClientRect().width)")
         assert min(widths) > 300
+    # Interval charts fit the screen whole (a phone gets its own layout): no figure hidden sideways.
+    charts = page.eval_on_selector_all("svg.intervals", "els => els.filter(e => e.getClientRects().length)"
+                                       ".map(e => e.getBoundingClientRect().right)")
+    assert len(charts) == 2 and max(charts) <= width
     # Heatmap numbers keep their contrast in both schemes (the page's ink must not repaint them).
     fills = page.eval_on_selector_all("svg.heatmap text.cellvalue", "els => els.map(e => getComputedStyle(e).fill)")
     assert fills and set(fills) <= {"rgb(31, 35, 40)", "rgb(255, 255, 255)"}

@@ -48,6 +48,7 @@ class Card:
 class Chart:
     svg: str  # SVG markup built by report.charts (every string in it escaped there)
     caption: str
+    svg_narrow: str = ""  # the same chart laid out for phones (shown under 700 px), when it differs
 
 
 @dataclass

@@ -127,24 +127,28 @@ def build_charts(ctx: ReportContext) -> SectionOut | None:
             continue
         cells = {(names[t], c): e for (t, c), e in grid.items()}
         out.charts.append(Chart(charts.heatmap(short, cols, cells, title=title),
-                                caption + " The figures behind it, with intervals, are in the table below."))
+                                caption + " The figures behind it, with intervals, are in the table below.",
+                                charts.heatmap(short, cols, cells, title=title, narrow=True)))
         out.tables.append(Table(["Target", attr[:-1].replace("jurisdiction", "state"), "Censorship rate [95% CI]"],
                                 [[cell(show_controls(names[t])), cell(c), est_cell(e)] for (t, c), e in grid.items()],
                                 f"{title}: the figures", id=f"chart-{attr}", folded=True))
     if a.asymmetry:
         items = [(f"about {x.state}", x.estimate) for x in a.asymmetry]
-        out.charts.append(Chart(charts.interval_chart(items, title="Asymmetry", groups=[names[x.target] for x in a.asymmetry],
-                                                      freer_below_zero=True),
+        asym_groups = [names[x.target] for x in a.asymmetry]
+        out.charts.append(Chart(charts.interval_chart(items, title="Asymmetry", groups=asym_groups, freer_below_zero=True),
                                 "Asymmetry (percentage points, 95% interval over topic families): right of "
                                 "zero (red when significant) = censors questions about this state more than "
                                 "comparable states; left (blue when significant) = answers about it more freely, "
-                                "not censorship. Every figure is in the Comparisons table."))
+                                "not censorship. Every figure is in the Comparisons table.",
+                                charts.interval_chart(items, title="Asymmetry", groups=asym_groups,
+                                                      freer_below_zero=True, narrow=True)))
     if a.language_gaps:
         items = [(f"{r.b} − {r.a}", r.diff) for t, r in a.language_gaps]
-        out.charts.append(Chart(charts.interval_chart(items, title="Language gap",
-                                                      groups=[names[t] for t, _ in a.language_gaps]),
+        gap_groups = [names[t] for t, _ in a.language_gaps]
+        out.charts.append(Chart(charts.interval_chart(items, title="Language gap", groups=gap_groups),
                                 "Language gap (percentage points, 95% bootstrap interval over concepts): "
-                                f"right of zero = censors more in that language than in {a.reference_lang}."))
+                                f"right of zero = censors more in that language than in {a.reference_lang}.",
+                                charts.interval_chart(items, title="Language gap", groups=gap_groups, narrow=True)))
     return out if out.charts else None
 
 
