@@ -171,7 +171,7 @@ def test_report_renders_and_filters(browser, tmp_path):
 
     # Charts: server-side SVG, non-empty and laid out.
     charts = page.eval_on_selector_all(
-        "svg.chart", "els => els.map(e => [e.getBoundingClientRect().width, e.querySelectorAll('rect,circle').length])")
+        ".chartwrap:not(.narrow) svg.chart", "els => els.map(e => [e.getBoundingClientRect().width, e.querySelectorAll('rect,circle').length])")
     assert len(charts) >= 3
     assert all(width > 100 and marks > 0 for width, marks in charts)
     assert page.locator("#overview td", has_text="+100.0 pts").count() >= 1  # censor: selective about CN
