@@ -240,6 +240,7 @@ def test_review_download_import_and_precedence(browser, audit, tmp_path):
     box = page.locator("#view .resp", has_text="Troops fired").first
     box.locator("select").select_option("state_narrative")
     assert page.text_content("#r-count") == "1 correction marked"
+    assert "corrected" in box.get_attribute("class")  # the marked answer is set apart
     with page.expect_download() as info:
         page.click("#r-download")
     path = tmp_path / "review.jsonl"

@@ -2,6 +2,10 @@
    in the page as a Blob: nothing leaves the machine). `glasnost judge import-review FILE` stores them as
    verdicts of the judge human@1, which then take precedence over the judge in every report. */
 var corrections = {};  // response key -> the correction's JSON object
+var unsaved = false;  // corrections changed since the last download: leaving the page asks first
+window.addEventListener("beforeunload", function (e) {
+  if (unsaved) { e.preventDefault(); e.returnValue = ""; }
+});
 
 function reviewControl(i) {
   var r = D.rows[i];
@@ -32,7 +36,8 @@ function reviewControl(i) {
         reviewed_at: new Date().toISOString()
       };
     }
-    wrap.parentNode.parentNode.classList.toggle("corrected", !!corrections[key]);
+    unsaved = true;
+    wrap.parentNode.classList.toggle("corrected", !!corrections[key]);
     updateReviewBar();
   });
   wrap.appendChild(sel);
@@ -56,4 +61,5 @@ function downloadCorrections() {
   a.click();
   document.body.removeChild(a);
   setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  unsaved = false;
 }
