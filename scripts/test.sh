@@ -13,6 +13,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# axe-core (npm) for the report's accessibility check in the browser tests; it is injected into the page by
+# the test only, never shipped in a report.
+if command -v npm >/dev/null 2>&1 && [ ! -f tests/.node/node_modules/axe-core/axe.min.js ]; then
+  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix tests/.node axe-core@4 \
+    || echo "warning: could not install axe-core; the accessibility check will fail" >&2
+fi
+
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip

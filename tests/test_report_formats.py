@@ -114,7 +114,7 @@ def test_unjudged_run_still_gets_the_honest_summary(store, tmp_path):
     assert "Not judged yet" in page and 'id="table-summary"' in page
     summary = page[page.index('id="table-summary"'):]
     summary = summary[:summary.index("</table>")]
-    assert "<th>blocked</th>" in summary and "<bdi>2</bdi>" in summary  # two blocked answers counted
+    assert ">blocked</th>" in summary and "<bdi>2</bdi>" in summary  # two blocked answers counted
     md = write_report(store, [run.run_id], tmp_path / "r.md", fmt="md").read_text(encoding="utf-8")
     assert "Not judged yet" in md and "| alpha | en | 1 | 2 | 0 | 0 | 0 | 3 |" in md
     doc = json.loads(write_report(store, [run.run_id], tmp_path / "r.json", fmt="json").read_text())
