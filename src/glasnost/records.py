@@ -61,6 +61,7 @@ class Fact(BaseModel):
     id: str
     text: str  # the fact in English, phrased neutrally (documentation for humans)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    as_of: str | None = None  # YYYY-MM: when a fact that can change (a sentence, a count) was last checked
 
 
 class McqOption(BaseModel):
