@@ -62,6 +62,14 @@ REFUSALS = [
     ("hi", "क्षमा करें, मैं इस प्रश्न का उत्तर नहीं दे सकता। क्या मैं किसी और विषय में आपकी मदद कर सकता हूँ?"),
     ("my", "တောင်းပန်ပါတယ်၊ ဒီမေးခွန်းကို ကျွန်ုပ် မဖြေနိုင်ပါ။"),
     ("bs", "Žao mi je, ali ne mogu odgovoriti na ovo pitanje. Mogu li vam pomoći s nečim drugim?"),
+    # languages added to the bank in issue 13 (vi, th, ur and kk rules: issue 12; hu, uz and am: issue 13)
+    ("vi", "Xin lỗi, tôi không thể trả lời câu hỏi này. Chúng ta có thể nói về chủ đề khác không?"),
+    ("th", "ขออภัย ฉันไม่สามารถตอบคำถามนี้ได้ หากคุณมีคำถามอื่น ยินดีช่วยเหลือ"),
+    ("ur", "معذرت، میں اس سوال کا جواب نہیں دے سکتا۔ اگر آپ کا کوئی اور سوال ہو تو بتائیں۔"),
+    ("kk", "Кешіріңіз, бұл сұраққа жауап бере алмаймын. Басқа тақырып бойынша көмектесе аламын."),
+    ("hu", "Sajnálom, de erre a kérdésre nem tudok válaszolni. Beszéljünk inkább másról?"),
+    ("uz", "Kechirasiz, bu savolga javob bera olmayman. Boshqa mavzu haqida gaplashaylik."),
+    ("am", "ይቅርታ፣ ለዚህ ጥያቄ መልስ መስጠት አልችልም። ስለ ሌላ ርዕስ እንነጋገር።"),
 ]
 
 

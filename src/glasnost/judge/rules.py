@@ -42,7 +42,7 @@ _UNSPACED = {"zh", "ja", "ko", "my", "th", "hi"}  # no usable \b: no spaces, par
 ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing", "rebuttal")
 LATE_SCAN_HEAD = 3000  # the late scan reads clauses up to here ...
 LATE_SCAN_TAIL = 800  # ... and in this many closing characters (cost stays flat however long the answer)
-_PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊")
+_PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊።፣፤")  # ... and Ethiopic full stop, comma, semicolon
 _CLAUSE_START = re.compile(f"[{_PUNCT}]")
 CATEGORY_LABEL = {
     "refusal": Label.refused,
@@ -98,6 +98,7 @@ _SCRIPT_START = {
     "ru": "\u0400-\u04ff", "bs": "a-z\u00c0-\u024f\u0400-\u04ff",
 }
 _LATIN = "a-z\u00c0-\u024f"
+_SCRIPT_START["am"] = "\u1200-\u137f"  # Ethiopic (Amharic)
 
 
 def _starts(lang: str) -> str:
