@@ -109,7 +109,7 @@ def test_generic_words_are_errors(tmp_path: Path, lang: str, word: str, where: s
 
 @pytest.mark.parametrize(("lang", "word", "bad"), [
     ("en", "a4", True), ("ar", "رز", True), ("zh-Hans", "死", True), ("en", "KGB", False), ("en", "11", False),
-    ("zh-Hans", "开枪", False),
+    ("zh-Hans", "开枪", False), ("am", "ጤፍ", False), ("am", "ጤ", True),  # Ethiopic: a letter is a syllable
 ])
 def test_minimum_length_per_script(tmp_path: Path, lang: str, word: str, bad: bool) -> None:
     concepts = base()
