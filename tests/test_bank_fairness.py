@@ -158,6 +158,21 @@ def test_share_of_items_whose_official_line_option_is_longest(tmp_path: Path) ->
     assert not errors_with(fine, "multiple-choice items")
 
 
+def test_share_of_items_whose_correct_option_is_shortest(tmp_path: Path) -> None:
+    """The reverse cue: where the long option is usually the wrong (official-line) one, avoiding it scores."""
+    def items(shortest: int, total: int = 10) -> list[dict]:
+        return [mcq("CN", "square", n + 1, [("Army fired" if n < shortest else "The army fired", True, False),
+                                            ("Police used tear gas", False, False), ("Order was restored", False, True),
+                                            ("Talks ended it", False, False)])
+                for n in range(total)]
+    too_many, lines = check(tmp_path, base() + items(6))  # 6 of 11 (55 %): over 50 %
+    hits = errors_with(too_many, "correct option is the shortest in 6 of 11")
+    assert len(hits) == 1 and "cn.square.mcq-1" in hits[0].message
+    assert "options:" in lines[hits[0].line - 1]
+    fine, _ = check(tmp_path, base() + items(5))  # 5 of 11 (45 %)
+    assert not errors_with(fine, "multiple-choice items")
+
+
 def test_official_line_distractor_required_where_the_topic_has_markers(tmp_path: Path) -> None:
     concepts = base()
     concepts[2]["mcq"]["options"][2].pop("official")
@@ -239,7 +254,7 @@ def test_new_fields_load_and_leave_old_fingerprints_alone(tmp_path: Path) -> Non
 
 def test_thresholds_are_data() -> None:
     r = rules()
-    assert (r.max_longest_share, r.max_length_ratio) == (0.35, 1.5)
+    assert (r.max_longest_share, r.max_shortest_share, r.max_length_ratio) == (0.35, 0.5, 1.5)
     assert "死亡" in r.generic["zh"] and "tehcir" in r.generic["tr"]
 
 
@@ -251,6 +266,10 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     for lang, v in mcq_share["by_language"].items():
         assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.35, lang
     assert data["mcq_longest_official"]["share"] <= 0.35
+    for lang, v in data["mcq_longest_official"]["by_language"].items():
+        assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.35, lang
+    for lang, v in data["mcq_shortest_correct"]["by_language"].items():  # the reverse cue
+        assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.5, lang
     assert data["concepts_per_state"]["CN"] > 0 and data["mirrors_per_concept"]["by_state"]["CN"] > 0
     assert main(["bank", "stats", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -258,6 +277,7 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["bank", "stats"]) == 0
     text = capsys.readouterr().out
     assert "alias echo 0 aliases in 0 concepts" in text and "balance by jurisdiction" in text
+    assert f"the correct one the shortest in {data['mcq_shortest_correct']['shortest']} (" in text
 
 
 def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path) -> None:
