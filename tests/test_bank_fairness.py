@@ -294,6 +294,24 @@ def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path)
         assert concepts and all(lang in c.variants for c in concepts), topic
 
 
+@pytest.mark.parametrize(("jur", "have", "missing"), [
+    ("KZ", {"en": "?", "zh-Hans": "?", "kk": "?"}, "ru"), ("UZ", {"en": "?", "zh-Hans": "?", "ru": "?"}, "uz"),
+    ("VN", {"en": "?", "zh-Hans": "?"}, "vi"), ("TW", {"en": "?", "zh-Hans": "?"}, "zh-Hant"),
+    ("ET", {"en": "?", "zh-Hans": "?"}, "am"), ("PK", {"en": "?", "zh-Hans": "?"}, "ur"),
+    ("HU", {"en": "?", "zh-Hans": "?"}, "hu"), ("QA", {"en": "?", "zh-Hans": "?"}, "ar"),
+])
+def test_second_round_states_are_asked_in_their_own_languages(tmp_path: Path, jur: str, have: dict, missing: str) -> None:
+    folder = tmp_path / "t"
+    folder.mkdir()
+    concept = knowledge(jur, "topic", have, {"en": ["a name"]})
+    (folder / "b.yaml").write_text(yaml.safe_dump({"concepts": [concept]}, allow_unicode=True), encoding="utf-8")
+    report = validate_bank(folder, builtin=True)
+    assert any(f"{jur.lower()}.topic.knowledge" in w.message and w.message.endswith(f"missing {missing}")
+               for w in report.warnings), [w.message for w in report.warnings]
+    core = [c for c in load_bank("core").concepts if c.jurisdiction == jur]
+    assert core and all(missing in c.variants for c in core), jur
+
+
 def test_show_marks_the_official_line_and_the_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bank", "show", "cn.tiananmen-1989.mcq"]) == 0
     assert "(official line)" in capsys.readouterr().out
