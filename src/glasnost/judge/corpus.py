@@ -117,3 +117,25 @@ def item_from_row(row: dict[str, Any]) -> Item:
         lang=row.get("lang"),
         prompt=row.get("prompt"),
     )
+
+
+def row_source(row: dict[str, Any], path: Path) -> str:
+    """The source a row is reported under: its ``source`` when that is a short name (speechmap, xstest), else
+    the file's name (deccp-read, qwen-bench-read, a hand-written set), so upstream paths do not become names."""
+    source = str(row.get("source") or "")
+    if source and len(source) <= 40 and "/" not in source and "@" not in source:
+        return source
+    name = path.name
+    for ext in (".gz", ".jsonl", ".json"):
+        name = name[: -len(ext)] if name.endswith(ext) else name
+    return name
+
+
+def row_group(row: dict[str, Any], source: str) -> str:
+    """The cross-validation group: the model, spelled the same across sources ("Qwen/Qwen2.5-7B-Instruct" and
+    "qwen/qwen-2.5-7b-instruct" are one model), so that no model is on both sides of a fold whatever file its
+    rows come from; rows without a model are grouped by source."""
+    model = str(row.get("model") or "")
+    if not model:
+        return f"source:{source}"
+    return "model:" + "".join(ch for ch in model.rsplit("/", 1)[-1].lower() if ch.isalnum())

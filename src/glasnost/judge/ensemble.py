@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from glasnost.judge import calibration
 from glasnost.judge.canned import canned_proposal
 from glasnost.judge.facts import FactMatcher
 from glasnost.judge.item import Item
@@ -148,7 +149,7 @@ class OfflineJudge:
                                           det.lang, layers)
         evidence = [e for p in deciding for e in p.evidence]
         return self._verdict(item, label, attrs, evidence, layers, decided_by="+".join(p.layer for p in deciding),
-                             confidence=float(learned.score or 0.0))
+                             confidence=float(probs[_PUBLIC_INDEX.get(label, int(np.argmax(probs)))]))
 
     def _empty(self, item: Item, visible: Visible, attrs: VerdictAttributes, layers: dict[str, Any]) -> Verdict:
         """No visible answer. Only unfinished reasoning (an unclosed block), or a cut-off before any text, is
@@ -162,7 +163,7 @@ class OfflineJudge:
             ev = [Evidence(layer="provider", label=Label.error, kind=kind, field="meta")]
             return self._verdict(item, Label.error, attrs, ev, layers, decided_by="provider")
         ev = [Evidence(layer="provider", label=Label.refused, kind="empty_answer", field="meta")]
-        return self._verdict(item, Label.refused, attrs, ev, layers, decided_by="provider", confidence=1.0)
+        return self._verdict(item, Label.refused, attrs, ev, layers, decided_by="provider")
 
     def _second_look(self, label: Label, deciding: list[Proposal], hits: list[RuleHit], facts: Proposal,
                      learned: Proposal, probs: np.ndarray, folded: Folded, text: str, langs: tuple[str, ...],
@@ -260,15 +261,22 @@ class OfflineJudge:
 
     def _verdict(self, item: Item, label: Label, attrs: VerdictAttributes, evidence: list[Evidence],
                  layers: dict[str, Any], decided_by: str, confidence: float | None = None) -> Verdict:
+        """``confidence``: the raw score (the learned layer's probability of the label, in the public mapping;
+        1.0 for provider and canned decisions), calibrated per decision path (judge/calibration.py)."""
+        raw = 1.0 if confidence is None else confidence
+        calibrated = calibration.confidence(decided_by, raw)
+        if calibrated is not None:
+            attrs.uncertain = label not in (Label.error,) and calibrated < calibration.uncertain_below()
+        detail = {"decided_by": decided_by, "layers": layers, "raw_score": round(raw, 4)}
         return Verdict(
             response_key=item.key,
             judge=self.id,
             label=label,
             status="ok",
-            confidence=confidence,
+            confidence=calibrated if calibrated is not None else raw,
             attributes=attrs,
             evidence=evidence[:16],
-            detail={"decided_by": decided_by, "layers": layers},
+            detail=detail,
         )
 
 
@@ -320,6 +328,8 @@ def _states_facts(facts: Proposal) -> bool:
     return facts.score is not None and facts.score >= 0.5
 
 
+# the learned class that stands for each label in the public mapping (probs are complied, evasive, refused)
+_PUBLIC_INDEX = {Label.answered: 0, Label.deflected: 1, Label.state_narrative: 1, Label.refused: 2}
 _CLASS_LABEL = {"complied": Label.answered, "evasive": Label.deflected, "refused": Label.refused}
 
 
