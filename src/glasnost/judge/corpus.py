@@ -79,6 +79,8 @@ def _check_row(row: Any) -> str | None:
         return "missing 'id'"
     for field in ("prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang"):
         value = row.get(field)
+        if field == "refusal_field" and isinstance(value, bool):  # some corpora write false for "none"
+            continue
         if value is not None and not isinstance(value, str):
             return f"field '{field}' must be a string or null"
     return None
@@ -90,6 +92,8 @@ def item_from_row(row: dict[str, Any]) -> Item:
     error = row.get("error")
     finish = row.get("finish_reason")
     refusal = row.get("refusal_field")
+    if isinstance(refusal, bool):  # false: no refusal field; true: the provider refused, without a message
+        refusal = "refusal" if refusal else None
     if refusal:
         outcome = "blocked"
     elif finish == "content_filter":
