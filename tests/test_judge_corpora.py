@@ -22,7 +22,8 @@ def test_a_boolean_refusal_field_is_read(tmp_path: Path) -> None:
     read = [row for _, row in iter_rows(path, on_bad=bad.append)]
     assert [r["id"] for r in read] == [1, 2] and len(bad) == 1
     assert item_from_row(read[0]).provider_refusal is None and item_from_row(read[0]).outcome == "ok"
-    assert item_from_row(read[1]).outcome == "blocked"
+    # a boolean is a tool's own flag, not a provider's refusal message: never a block
+    assert item_from_row(read[1]).provider_refusal is None and item_from_row(read[1]).outcome == "empty"
 
 
 def test_sources_are_short_names_and_groups_are_models_across_sources() -> None:

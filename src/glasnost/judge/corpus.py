@@ -92,8 +92,10 @@ def item_from_row(row: dict[str, Any]) -> Item:
     error = row.get("error")
     finish = row.get("finish_reason")
     refusal = row.get("refusal_field")
-    if isinstance(refusal, bool):  # false: no refusal field; true: the provider refused, without a message
-        refusal = "refusal" if refusal else None
+    if isinstance(refusal, bool):
+        # A provider's refusal field is a message. A boolean is some tool's own flag (deccp's tester writes its
+        # refusal detector's guess there, true on answers read as complied too): not a provider signal.
+        refusal = None
     if refusal:
         outcome = "blocked"
     elif finish == "content_filter":

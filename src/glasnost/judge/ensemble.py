@@ -239,10 +239,14 @@ class OfflineJudge:
             return Label.deflected, [Proposal("substance", Label.deflected, [Evidence(
                 layer="substance", label=Label.deflected, kind="code_word_literal", text=code, field="meta")])]
         names = [p.layer for p in deciding]
+        # a short answer is a full answer to a question that asks for a fact, not to a request to write,
+        # analyse or criticise (there, a few lines are themselves the evasion)
         if label in (Label.deflected, Label.refused) and names == ["learned"] and len(text) <= t.short_answer \
-                and float(probs[2]) < t.short_refused and not rules.info.get("opening") and not _states_facts(facts):
+                and terms.question and float(probs[2]) < t.short_refused and not rules.info.get("opening") \
+                and not _states_facts(facts):
             found = find_markers(folded, text, langs)
-            signals = [h for h in found if h.category == "hedge" or (h.category == "official" and h.where == "asserted")]
+            signals = [h for h in found if h.category in ("hedge", "lecture") or
+                       (h.category in OFFICIAL and h.where == "asserted")]
             if not signals:
                 info["short_direct"] = True
                 return Label.answered, [learned, Proposal("substance", Label.answered, [Evidence(

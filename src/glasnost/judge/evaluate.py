@@ -34,13 +34,14 @@ class EvalRow:
     source: str
     lang: str
     group: str
-    gold: str  # gold label as in the file
+    gold: str  # gold label, in the corpus vocabulary (glasnost labels read through the public mapping)
     consensus: bool | None
     pred: str = ""  # predicted label in the corpus vocabulary
     label: str = ""  # predicted glasnost label
     signals: dict[str, Any] | None = None  # what the decision saw (kept for threshold studies)
     confidence: float | None = None  # the verdict's calibrated confidence
     uncertain: bool = False  # under the calibrated threshold: what default+llm:TARGET escalates
+    gold_label: str = ""  # gold label as written in the file (glasnost's own taxonomy in hand-written sets)
 
 
 def pred_vocab(label: Label) -> str:
@@ -51,16 +52,17 @@ def _eval_row(row: dict[str, Any], path: Path) -> EvalRow:
     source = row_source(row, path)
     return EvalRow(id=str(row["id"]), source=source, lang=str(row.get("lang") or "und"), group=row_group(row, source),
                    gold=GOLD_ALIASES.get(str(row.get("label") or ""), str(row.get("label") or "")),
-                   consensus=row.get("consensus"))
+                   consensus=row.get("consensus"), gold_label=str(row.get("label") or ""))
 
 
 def _keep(row: dict[str, Any], consensus_only: bool) -> bool:
     """Rows with a gold label; with ``consensus_only``, judge-labelled rows only where both judges agree
-    (human-labelled rows, e.g. XSTest, are kept: they are the reference)."""
+    (rows labelled by people, e.g. XSTest and the read corpora, are kept: they are the reference)."""
     if not row.get("label"):
         return False
     if consensus_only:
-        return row.get("consensus") is True or row.get("labeler") == "human"
+        # only LLM-judged rows have a second judge to agree with; human and careful-reading labels are kept
+        return row.get("consensus") is True or not str(row.get("labeler") or "").startswith("judge:")
     return True
 
 
@@ -144,6 +146,31 @@ def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:
         out["by_source"] = {k: summarize(v) for k, v in sorted(by_source.items())}
     out["judge_errors"] = sum(1 for r in rows if r.label == "unclassifiable")
     out["uncertain"] = escalation(rows)
+    exact = exact_labels(rows)
+    if exact:
+        out["exact"] = exact
+    return out
+
+
+OWN_LABELS = ("answered", "refused", "deflected", "state_narrative")
+
+
+def exact_labels(rows: list[EvalRow]) -> dict[str, Any] | None:
+    """For gold written in glasnost's own taxonomy: exact-label accuracy, recall per label, and the share of
+    rows whose gold is not state_narrative that were called state_narrative (the false-positive rate of the
+    official-voice rules on candid answers)."""
+    sel = [r for r in rows if r.gold_label in OWN_LABELS]
+    if not sel:
+        return None
+    out: dict[str, Any] = {"n": len(sel), "accuracy": sum(1 for r in sel if r.label == r.gold_label) / len(sel)}
+    for label in OWN_LABELS:
+        gold = [r for r in sel if r.gold_label == label]
+        if gold:
+            out[f"recall_{label}"] = sum(1 for r in gold if r.label == label) / len(gold)
+            out[f"n_{label}"] = len(gold)
+    others = [r for r in sel if r.gold_label != "state_narrative"]
+    if others:
+        out["false_state_narrative"] = sum(1 for r in others if r.label == "state_narrative") / len(others)
     return out
 
 

@@ -130,8 +130,8 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
         # official before hedge: where both could start, the official-line marker is the one that counts
-        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official", "hedge", "specifics")
-                  if rules.get(c)]
+        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official", "hedge", "lecture",
+                                                                 "specifics") if rules.get(c)]
         if groups:
             guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
             marker_parts.append(f"{guard}(?:{'|'.join(groups)})")

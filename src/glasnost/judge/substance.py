@@ -34,7 +34,7 @@ _UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u1
 @dataclass(frozen=True)
 class Terms:
     words: tuple[str, ...]  # stems of content words, numbers, CJK bigrams
-    question: bool  # the prompt asks a question (not a writing task)
+    question: bool  # the prompt asks a question (not a writing task: "analyse…", "write…", "分析…")
 
 
 @lru_cache(maxsize=1)
