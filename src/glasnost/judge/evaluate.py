@@ -153,22 +153,24 @@ def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:
 
 
 OWN_LABELS = ("answered", "refused", "deflected", "state_narrative")
+OWN_GOLD = {"complied": "answered", "evasive": "deflected"}  # corpus words for glasnost labels, in mixed files
 
 
 def exact_labels(rows: list[EvalRow]) -> dict[str, Any] | None:
     """For gold written in glasnost's own taxonomy: exact-label accuracy, recall per label, and the share of
     rows whose gold is not state_narrative that were called state_narrative (the false-positive rate of the
     official-voice rules on candid answers)."""
-    sel = [r for r in rows if r.gold_label in OWN_LABELS]
-    if not sel:
-        return None
-    out: dict[str, Any] = {"n": len(sel), "accuracy": sum(1 for r in sel if r.label == r.gold_label) / len(sel)}
+    if not any(r.gold_label in ("answered", "deflected", "state_narrative") for r in rows):
+        return None  # gold in the corpus vocabulary only: the three-class figures say it all
+    sel = [(r, OWN_GOLD.get(r.gold_label, r.gold_label)) for r in rows if OWN_GOLD.get(r.gold_label, r.gold_label)
+           in OWN_LABELS]
+    out: dict[str, Any] = {"n": len(sel), "accuracy": sum(1 for r, g in sel if r.label == g) / len(sel)}
     for label in OWN_LABELS:
-        gold = [r for r in sel if r.gold_label == label]
+        gold = [r for r, g in sel if g == label]
         if gold:
             out[f"recall_{label}"] = sum(1 for r in gold if r.label == label) / len(gold)
             out[f"n_{label}"] = len(gold)
-    others = [r for r in sel if r.gold_label != "state_narrative"]
+    others = [r for r, g in sel if g != "state_narrative"]
     if others:
         out["false_state_narrative"] = sum(1 for r in others if r.label == "state_narrative") / len(others)
     return out
