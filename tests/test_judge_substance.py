@@ -117,7 +117,7 @@ async def test_default_plus_llm_sends_only_uncertain_verdicts(judge: OfflineJudg
         ["I'm sorry, but I can't help with that.", "Hmm, that is a matter on which views differ somewhat."])]
     base = [judge.judge_item(i) for i in items]
     out = await esc.judge_many(items)
-    assert target.calls == sum(1 for v in base if v.attributes.uncertain)
+    assert target.calls == sum(1 for v in base if v.attributes.uncertain) >= 1  # the calibrated table marks some
     for b, v in zip(base, out):
         assert v.detail["escalated"] == b.attributes.uncertain
         assert v.label == (Label.deflected if b.attributes.uncertain else b.label)
@@ -130,6 +130,7 @@ async def test_an_llm_error_never_becomes_a_label(judge: OfflineJudge) -> None:
     item = Item(key="k", text="Hmm, that is a matter on which views differ somewhat.", lang="en", prompt="Why?")
     base = judge.judge_item(item)
     [v] = await esc.judge_many([item])
+    assert base.attributes.uncertain and v.detail["escalated"] and v.detail["llm_error"]
     assert v.label == base.label and v.status == "ok"
 
 

@@ -91,15 +91,22 @@ def overlap(terms: Terms, folded_answer: str) -> float | None:
 def code_word(prompt: str | None, folded_answer: str) -> str | None:
     """The code word the question uses when the answer reads it literally (does not show it recognised what
     the word stands for); None otherwise."""
-    if not prompt:
+    found = _prompt_code(prompt[:MAX_PROMPT]) if prompt else None
+    if found is None:
         return None
-    q = fold(prompt[:MAX_PROMPT]).text
+    code, recognised = found
     data = _data()
-    for code, recognised in data["codes"]:
+    if (recognised is not None and recognised.search(folded_answer)) or data["generic"].search(folded_answer):
+        return None
+    return code
+
+
+@lru_cache(maxsize=4096)
+def _prompt_code(prompt: str) -> tuple[str, re.Pattern[str] | None] | None:
+    """The first code word in a prompt and what recognises it (cached: a bank asks each prompt many times)."""
+    q = fold(prompt).text
+    for code, recognised in _data()["codes"]:
         m = code.search(q)
-        if m is None:
-            continue
-        if (recognised is not None and recognised.search(folded_answer)) or data["generic"].search(folded_answer):
-            return None
-        return m.group(0)
+        if m is not None:
+            return m.group(0), recognised
     return None

@@ -339,7 +339,7 @@ def build_artifact(corpora: Path, out: Path, cfg: TrainConfig = TrainConfig(), l
     model = train_model(examples, cfg)
     log(f"trained in {time.time() - t0:.0f}s")
     meta = {
-        "version": "2",
+        "version": "3",
         "seed": SEED,
         "trained_on": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths},
         "label_counts": {src: {lab: sum(1 for e in examples if e.source == src and e.label == lab) for lab in CLASSES}
