@@ -137,3 +137,18 @@ async def test_an_llm_error_never_becomes_a_label(judge: OfflineJudge) -> None:
 def test_get_judge_understands_default_plus_llm() -> None:
     with pytest.raises(Exception):
         get_judge("default+llm:")
+
+
+BANK_LANGUAGES = ("en", "zh", "es", "ru", "ar", "fr", "hi", "he", "tr", "fa", "ja", "bs", "ko", "my", "vi", "th", "ur",
+                  "bo", "ug", "yue", "kk")
+
+
+@pytest.mark.parametrize("lang", BANK_LANGUAGES)
+def test_every_bank_language_has_refusal_evasion_and_official_voice_data(lang: str) -> None:
+    from glasnost.judge.rules import compiled, rule_data
+
+    rules = rule_data()[lang]
+    assert rules.get("refusal") or rules.get("refusal_end"), lang
+    assert rules.get("deflection") or rules.get("hedge"), lang
+    assert rules.get("official"), lang
+    compiled(tuple(sorted({lang, "en"})))  # every pattern compiles
