@@ -62,6 +62,9 @@ class Thresholds:
     # ... and one the learned layer holds at or above it needs this much (a framing counts as two): a recital
     # of the line in a fluent, list-shaped answer ("中国共产党通过以下方式…1. 严格的党内纪律…", issue 12)
     official_markers_fluent: int = 4
+    # a short answer (a few sentences) has no room for facts beside a recital: two markers of weight suffice
+    official_markers_short: int = 2
+    short_recital: int = 600
     narrative_scan: int = 1000  # characters of such an answer searched for official-line markers and hedges
     # longer answers are not second-guessed: a recital of the line is short, a long essay that the learned layer
     # holds as an answer is one (and scanning every essay cost a tenth of the judge's time)
@@ -198,7 +201,8 @@ class OfflineJudge:
         # reads fluent propaganda as an answer, so it needs more markers to overrule it than an evasion does.
         own = asserted(official)
         need = t.official_markers if label == Label.deflected else \
-            t.official_markers_fluent if fluent else t.official_markers_over_answer
+            t.official_markers_fluent if fluent else \
+            t.official_markers_short if len(text) <= t.short_recital else t.official_markers_over_answer
         # an answer that quotes or attributes any of the line is reporting it, not reciting it
         reporting = label == Label.answered and len(own) < len(official)
         if official_weight(own) >= need and not reporting:

@@ -216,6 +216,14 @@ def _scan(folded: Folded, original: str, langs: tuple[str, ...], begin: int, lim
     return hits
 
 
+NOUN_PHRASE = 30  # characters a "so-called"-type attribution covers
+
+
+@lru_cache(maxsize=1)
+def _noun_phrase() -> re.Pattern[str]:
+    return re.compile(_alt(_rules_file().get("noun_phrase_attributions", [])) or "(?!)")
+
+
 ATTRIBUTION_WINDOW = 60  # characters before an official marker searched for an attribution, within its clause
 _MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；]")  # commas do not end it: "what it calls, in effect, a …"
 
@@ -267,8 +275,10 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
         for last in comp.attribution.finditer(clause):
             pass
         # an attribution reaches the marker unless a quoted phrase closes its scope first: in 'the so-called
-        # "Bucha massacre" was a staged provocation', "so-called" is about the massacre, not the provocation
-        if last is not None and '"' not in clause[last.end() :]:
+        # "Bucha massacre" was a staged provocation', "so-called" is about the massacre, not the provocation;
+        # without quotes, "so-called" and its kind cover only the next few words
+        if last is not None and '"' not in clause[last.end() :] and not (
+                len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
     return "asserted"
 
