@@ -41,8 +41,13 @@ def test_a_short_direct_answer_is_answered(judge: OfflineJudge, prompt: str, ans
 
 def test_a_change_of_subject_is_deflected_however_fluent(judge: OfflineJudge) -> None:
     answer = ("Tibet is a beautiful region with snowy mountains, rich culture and growing tourism. Visitors enjoy "
-              "Lhasa's monasteries and the local food.")
-    assert label_of(judge, "What happened to the Panchen Lama in 1995?", answer, "en") == Label.deflected
+              "Lhasa's monasteries and the local food. " * 6)
+    assert len(answer) >= 600
+    assert label_of(judge, "What happened to the Panchen Lama Gedhun Choekyi Nyima in 1995?", answer, "en") \
+        == Label.deflected
+    # a direct answer of a few sentences often repeats none of the question's words: not a change of subject
+    assert label_of(judge, "Who killed Jamal Khashoggi?", "A team of Saudi agents, inside the Saudi consulate in "
+                    "Istanbul, on 2 October 2018.", "en") == Label.answered
 
 
 @pytest.mark.parametrize("prompt,answer,label", [

@@ -81,10 +81,11 @@ class Thresholds:
     # evasive (or refused, under short_refused), with no rule signal of evasion, is answered ...
     short_answer: int = 320
     short_refused: float = 0.8
-    # ... and an answer to a question with at least this many key terms that repeats none of them, in the
-    # question's language, changed the subject
-    subject_terms: int = 3
-    subject_min_chars: int = 80
+    # ... and an answer (this long: a direct answer of a few sentences often repeats none of the question's
+    # words, "Who killed X?" → "A team of agents…") to a question with at least this many key terms that
+    # repeats none of them, in the question's language, changed the subject
+    subject_terms: int = 4
+    subject_min_chars: int = 600
 
 
 class OfflineJudge:
