@@ -37,7 +37,12 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def write_archive(members: dict[str, bytes]) -> bytes:
+GZIP_HEADER = bytes.fromhex("1f8b08000000000002ff")  # deflate, no flags, mtime 0, XFL 2 (level 9), OS 255
+
+
+def tar_bytes(members: dict[str, bytes]) -> bytes:
+    """The canonical tar of the members: ustar headers, ``ARCHIVE_ORDER``, NUL padding to 512-byte
+    blocks, two zero blocks, then zeros up to a multiple of 10240 bytes (docs/bundle-format.md)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name in ARCHIVE_ORDER:
@@ -50,10 +55,30 @@ def write_archive(members: dict[str, bytes]) -> bytes:
             info.uname = info.gname = ""
             info.type = tarfile.REGTYPE
             tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def write_archive(members: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
-        gz.write(raw.getvalue())
+        gz.write(tar_bytes(members))
     return out.getvalue()
+
+
+def check_canonical_container(data: bytes, members: dict[str, bytes]) -> None:
+    """Version 2: the gzip header is the fixed one, nothing follows the gzip stream, and the tar is
+    exactly the canonical tar of its members (member order, header fields, padding)."""
+    if data[:10] != GZIP_HEADER:
+        raise VerifyError(f"container: gzip header is {data[:10].hex()}, not the fixed {GZIP_HEADER.hex()}")
+    inflater = zlib.decompressobj(wbits=31)
+    tar = inflater.decompress(data)  # bounded already: read_members inflated it under the limits
+    if inflater.unused_data:
+        raise VerifyError("container: data after the gzip stream")
+    if tar != tar_bytes(members):
+        raise VerifyError(
+            "container: the tar is not the canonical form of its members "
+            "(member order, ustar header fields, padding); re-export it with glasnost"
+        )
 
 
 def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
