@@ -118,6 +118,8 @@ def _target_ids(manifest: dict, run_id: str) -> dict[str, str]:
         identity = canonical_json({k: t[k] for k in ("kind", "provider", "base_url", "model", "revision")})
         if identity in ids:
             raise BundleError(f"run {run_id}: two targets share the identity of {ids[identity]!r}; a bundle needs one per identity")
+        if target_id(t) in ids.values():
+            raise BundleError(f"run {run_id}: two targets are both named {target_id(t)!r}; give them distinct names")
         ids[identity] = target_id(t)
     return ids
 

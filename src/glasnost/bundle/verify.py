@@ -74,7 +74,7 @@ def verify_bytes(
     data: bytes, source: str = "<bytes>", trust: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> VerifiedBundle:
     members = read_members(data, limits)
-    if _format_version(members[TOC]) == 2:
+    if _format_version(members[TOC]) != 1:  # version 2, and anything unknown: refused by its strict rules
         from glasnost.bundle.verify2 import verify_v2
 
         return verify_v2(data, members, source, trust)

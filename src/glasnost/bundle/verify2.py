@@ -120,8 +120,8 @@ def verify_v2(data: bytes, members: dict[str, bytes], source: str, trust: dict[s
     targets: dict[str, str] = {}
     for t in manifest_obj["targets"]:
         identity = jcs.dumps({k: t[k] for k in IDENTITY_FIELDS})
-        if identity in targets:
-            raise VerifyError(f"{MANIFEST}: two targets share one identity", "manifest")
+        if identity in targets or target_id(t) in targets.values():
+            raise VerifyError(f"{MANIFEST}: two targets share one identity or one id ({target_id(t)!r})", "manifest")
         targets[identity] = target_id(t)
     generation = {k: v for k, v in manifest_obj["generation"].items() if k != "schema_version"}
     previous = ""
