@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Verify a glasnost audit bundle (format version 2) with Node's own crypto and zlib, and the published
-// JSON Schemas (ajv). Usage: node verify.mjs BUNDLE [--trust FILE] [--json] [--schemas DIR]
-// Exit 0: valid; 1: invalid (one line with the reason code); 2: misuse (missing file, bad option).
+// JSON Schemas (ajv). Usage: node verify.mjs BUNDLE... [--trust FILE] [--json] [--schemas DIR]
+// One line per bundle. Exit 0: every bundle valid; 1: one is invalid (its line gives the reason code);
+// 2: misuse (missing file, bad option).
 import { createHash, createPublicKey, verify as edVerify } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -19,7 +20,7 @@ const SCHEMA_FILES = {
 const DEFAULT_SCHEMAS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "glasnost", "bundle", "schemas");
 
 function usage(message) {
-  process.stderr.write(`error: ${message}\nusage: node verify.mjs BUNDLE [--trust FILE] [--json] [--schemas DIR]\n`);
+  process.stderr.write(`error: ${message}\nusage: node verify.mjs BUNDLE... [--trust FILE] [--json] [--schemas DIR]\n`);
   process.exit(2);
 }
 
@@ -76,7 +77,8 @@ function readTrust(path) {
 }
 
 async function main(argv) {
-  let file = null, trust = null, json = false, schemas = DEFAULT_SCHEMAS;
+  const files = [];
+  let trust = null, json = false, schemas = DEFAULT_SCHEMAS;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") json = true;
@@ -85,25 +87,35 @@ async function main(argv) {
       if (a === "--trust") trust = argv[++i];
       else schemas = argv[++i];
     } else if (a.startsWith("-")) usage(`unknown option ${a}`);
-    else if (file === null) file = a;
-    else usage("give one bundle");
+    else files.push(a);
   }
-  if (file === null) usage("give a bundle file");
-  let data;
-  try {
-    if (statSync(file).size > LIMITS.compressed) data = null;
-    else data = new Uint8Array(readFileSync(file));
-  } catch (e) {
-    usage(`cannot read ${file} (${e.code || e.message})`);
+  if (!files.length) usage("give a bundle file");
+  let trusted = null;
+  if (trust !== null) {
+    try {
+      trusted = readTrust(trust);
+    } catch (e) {
+      usage(`cannot read trust file ${trust} (${e.code || e.message})`);
+    }
   }
-  const trusted = trust === null ? null : (() => { try { return readTrust(trust); } catch (e) { usage(`cannot read trust file ${trust} (${e.code || e.message})`); } })();
-  const result = data === null
-    ? { ok: false, reason: "container", message: "the file is over the size limit for a bundle" }
-    : await verifyBundle(data, nodeEnv(schemas), { trust: trusted });
-  if (json) process.stdout.write(JSON.stringify({ file, ...result }) + "\n");
-  else if (result.ok) process.stdout.write(`verified: signed by ${result.fingerprint} (${result.auditor.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")}), root ${result.root}, ${result.responses} responses\n`);
-  else process.stdout.write(`invalid: ${file}: ${result.reason}: ${result.message}\n`);
-  process.exit(result.ok ? 0 : 1);
+  const env = nodeEnv(schemas);
+  let allValid = true;
+  for (const file of files) {
+    let data;
+    try {
+      data = statSync(file).size > LIMITS.compressed ? null : new Uint8Array(readFileSync(file));
+    } catch (e) {
+      usage(`cannot read ${file} (${e.code || e.message})`);
+    }
+    const result = data === null
+      ? { ok: false, reason: "container", message: "the file is over the size limit for a bundle" }
+      : await verifyBundle(data, env, { trust: trusted });
+    allValid &&= result.ok;
+    if (json) process.stdout.write(JSON.stringify({ file, ...result }) + "\n");
+    else if (result.ok) process.stdout.write(`verified: signed by ${result.fingerprint} (${result.auditor.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, "?")}), root ${result.root}, ${result.responses} responses\n`);
+    else process.stdout.write(`invalid: ${file}: ${result.reason}: ${result.message}\n`);
+  }
+  process.exit(allValid ? 0 : 1);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main(process.argv.slice(2));

@@ -59,9 +59,14 @@ def tar_bytes(members: dict[str, bytes]) -> bytes:
 
 
 def write_archive(members: dict[str, bytes]) -> bytes:
+    return gzip_bytes(tar_bytes(members))
+
+
+def gzip_bytes(tar: bytes) -> bytes:
+    """gzip with the fixed header (no name, mtime 0, XFL 2, OS 255), deflate at zlib level 9."""
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
-        gz.write(tar_bytes(members))
+        gz.write(tar)
     return out.getvalue()
 
 
@@ -69,15 +74,15 @@ def check_canonical_container(data: bytes, members: dict[str, bytes]) -> None:
     """Version 2: the gzip header is the fixed one, nothing follows the gzip stream, and the tar is
     exactly the canonical tar of its members (member order, header fields, padding)."""
     if data[:10] != GZIP_HEADER:
-        raise VerifyError(f"container: gzip header is {data[:10].hex()}, not the fixed {GZIP_HEADER.hex()}")
+        raise VerifyError(f"container: gzip header is {data[:10].hex()}, not the fixed {GZIP_HEADER.hex()}", "container")
     inflater = zlib.decompressobj(wbits=31)
     tar = inflater.decompress(data)  # bounded already: read_members inflated it under the limits
     if inflater.unused_data:
-        raise VerifyError("container: data after the gzip stream")
+        raise VerifyError("container: data after the gzip stream", "container")
     if tar != tar_bytes(members):
         raise VerifyError(
             "container: the tar is not the canonical form of its members "
-            "(member order, ustar header fields, padding); re-export it with glasnost"
+            "(member order, ustar header fields, padding); re-export it with glasnost", "container",
         )
 
 

@@ -127,21 +127,27 @@ def _target_ids(manifest: dict, run_id: str) -> dict[str, str]:
 def key_recipe(members: dict[str, bytes]) -> str | None:
     """KEY_RECIPE when every response key recomputes from the bundled content, else None (opaque keys:
     e.g. a sanitised local path in a prompt or model name, or an integral float in generation.extra)."""
-    manifest = json.loads(members[MANIFEST])
-    generation = {k: v for k, v in manifest["generation"].items() if k != "schema_version"}
-    for line in members[RESPONSES].splitlines():
-        r = json.loads(line)
-        if recipe_key(r, generation, manifest.get("system_prompt")) != r["key"]:
-            return None
+    try:
+        manifest = json.loads(members[MANIFEST])
+        generation = {k: v for k, v in manifest["generation"].items() if k != "schema_version"}
+        for line in members[RESPONSES].splitlines():
+            r = json.loads(line)
+            if recipe_key(r, generation, manifest.get("system_prompt")) != r["key"]:
+                return None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # not readable as a bundle's content: nothing to declare
     return KEY_RECIPE
 
 
-def seal(members: dict[str, bytes], key: AuditorKey, version: int = FORMAT_VERSION) -> tuple[bytes, str]:
-    """Add the table of contents and the signature to content members; returns (archive bytes, root)."""
+def seal(
+    members: dict[str, bytes], key: AuditorKey, version: int = FORMAT_VERSION, recipe: str | None = "auto"
+) -> tuple[bytes, str]:
+    """Add the table of contents and the signature to content members; returns (archive bytes, root).
+    ``recipe`` "auto" declares the key recipe when every key recomputes (tests may force a declaration)."""
     entries = toc_entries(members)
     public = key.public_b64
     if version >= 2:
-        recipe = key_recipe(members)
+        recipe = key_recipe(members) if recipe == "auto" else recipe
         root = root_hash(entries, version, recipe)
         toc: Toc | TocV1 = Toc(key_recipe=recipe, members=entries, root=root)
     else:

@@ -73,7 +73,10 @@ def verify_file(path: Path, trust: dict[str, str] | None = None, limits: Limits 
 def verify_bytes(
     data: bytes, source: str = "<bytes>", trust: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> VerifiedBundle:
-    members = read_members(data, limits)
+    try:
+        members = read_members(data, limits)
+    except VerifyError as exc:
+        raise VerifyError(str(exc), "container") from None
     if _format_version(members[TOC]) != 1:  # version 2, and anything unknown: refused by its strict rules
         from glasnost.bundle.verify2 import verify_v2
 
