@@ -1,0 +1,61 @@
+"""The in-page bundle verifier: one script file that the leaderboard and report pages inline.
+
+``verify_browser.js`` is generated from the independent verifier (``verifiers/js/core.mjs`` without its
+``export`` keywords, then ``verifiers/js/browser-glue.js``), so the page runs the very code the Node
+verifier runs; a test fails when the copy is stale. A page includes it with
+
+    from glasnost.bundle.browser import VERIFY_SECTION, script_tag, csp_script_source
+    # CSP: "... script-src {csp_script_source()}"; body: VERIFY_SECTION + script_tag()
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import lru_cache
+from importlib import resources
+
+# The page elements the script looks for (ids fixed in verifiers/js/browser-glue.js).
+VERIFY_SECTION = """<section id="glasnost-verify"><h2>Verify a bundle</h2>
+<p>Choose or drop an audit bundle (<code>.tar.gz</code>): it is checked in this page, offline, with the browser's
+own Ed25519 and SHA-256 (WebCrypto). The JSON Schemas are checked by <code>glasnost bundle verify</code> and
+<code>node verifiers/js/verify.mjs</code>.</p>
+<input type="file" id="glasnost-bundle-file" accept=".gz,.tgz,application/gzip">
+<p id="glasnost-bundle-result" role="status" data-state=""></p></section>
+"""
+
+
+def build(core: str, glue: str) -> str:
+    """The browser script from the verifier's core module and the browser glue."""
+    body = re.sub(r"^export ", "", core, flags=re.MULTILINE)
+    header = "// Generated from verifiers/js/core.mjs and verifiers/js/browser-glue.js; do not edit.\n"
+    return "(() => {\n\"use strict\";\n" + header + body + "\n" + glue + "})();\n"
+
+
+@lru_cache(maxsize=1)
+def script() -> str:
+    text = (resources.files("glasnost.bundle") / "verify_browser.js").read_text(encoding="utf-8")
+    if "</script" in text.lower():  # inlined as it is: it must not be able to close its own element
+        raise ValueError("verify_browser.js must not contain </script")
+    return text
+
+
+def csp_script_source() -> str:
+    """The CSP source that allows exactly this inline script and nothing else."""
+    digest = hashlib.sha256(script().encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def script_tag() -> str:
+    return "<script>" + script() + "</script>"
+
+
+def write() -> None:  # pragma: no cover - a maintenance command, run from a checkout
+    """Regenerate verify_browser.js from verifiers/js (run after changing either source)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    js = root / "verifiers" / "js"
+    text = build((js / "core.mjs").read_text(encoding="utf-8"), (js / "browser-glue.js").read_text(encoding="utf-8"))
+    (Path(__file__).parent / "verify_browser.js").write_text(text, encoding="utf-8")
