@@ -169,6 +169,12 @@ def pax_entries(m: dict[str, bytes]) -> list[tuple[tarfile.TarInfo, bytes]]:
     return entries
 
 
+def same_id_target(manifest: dict) -> None:
+    first = manifest["targets"][0]
+    twin = dict(first, model="another-model", name=f"{first['base_url']}#{first['model']}")
+    manifest["targets"].append(twin)
+
+
 def relabel(v: dict) -> None:
     if v["label"] == "deflected":
         v["label"] = "answered"
@@ -288,6 +294,8 @@ def invalid_cases(base: bytes, alice: AuditorKey, mallory: AuditorKey, real: byt
         # cross-checks
         Case("bank-fingerprint", resealed(base, bank__json=edit_doc(c["bank.json"], lambda b: b["concepts"][0].update(topic="edited"))), "bank", "a concept edited"),
         Case("bank-manifest-fingerprint", resealed(base, manifest__json=edit_doc(c["manifest.json"], lambda d: d["bank"].update(fingerprint="f" * 64))), "bank", "manifest names another bank"),
+        Case("manifest-duplicate-target-id", resealed(base, manifest__json=edit_doc(c["manifest.json"], same_id_target)), "manifest",
+             "a second target (another model) whose display name is the first target's id"),
         Case("responses-out-of-order", resealed(base, responses__jsonl=jsonl(lines(resp)[::-1])), "responses", "responses in reverse key order"),
         Case("responses-unknown-concept", resealed(base, responses__jsonl=edit_line(resp, 0, lambda r: r.update(concept_id="xx.none.q"))), "responses", "a concept not in the bank"),
         Case("responses-unknown-target", resealed(base, responses__jsonl=edit_line(resp, 0, lambda r: r["target"].update(model="other"))), "responses", "a target not in the manifest"),
