@@ -169,6 +169,11 @@ def pax_entries(m: dict[str, bytes]) -> list[tuple[tarfile.TarInfo, bytes]]:
     return entries
 
 
+def newline_key(record: dict) -> None:
+    name = "key" if "key" in record else "response_key"
+    record[name] += "\n"
+
+
 def same_id_target(manifest: dict) -> None:
     first = manifest["targets"][0]
     twin = dict(first, model="another-model", name=f"{first['base_url']}#{first['model']}")
@@ -290,6 +295,8 @@ def invalid_cases(base: bytes, alice: AuditorKey, mallory: AuditorKey, real: byt
              "a manifest target with a local path"),
         Case("schema-counts-extra-label", resealed(base, summary__json=edit_doc(summ, lambda s: s["rows"][0]["counts"].update(censored=0))), "schema", "counts with a label outside the taxonomy"),
         Case("schema-bad-key", resealed(base, responses__jsonl=edit_line(resp, 0, lambda r: r.update(key="K" * 64))), "schema", "a key that is not lowercase hex"),
+        Case("schema-key-trailing-newline", resealed(base, responses__jsonl=edit_line(resp, 0, newline_key), verdicts__jsonl=edit_line(verd, 0, newline_key)),
+             "schema", "a key of 64 hex digits and a newline (Python's $ would match before it)"),
         Case("schema-bad-judge-id", resealed(base, summary__json=edit_doc(summ, lambda s: s.update(judge="default"))), "schema", "a judge id without @version"),
         # cross-checks
         Case("bank-fingerprint", resealed(base, bank__json=edit_doc(c["bank.json"], lambda b: b["concepts"][0].update(topic="edited"))), "bank", "a concept edited"),

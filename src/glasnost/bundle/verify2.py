@@ -8,6 +8,7 @@ any other verifier accept exactly the same documents; only then are the records 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -44,10 +45,23 @@ from glasnost.records import Response, RunManifest, Verdict, canonical_json, sha
 IDENTITY_FIELDS = ("kind", "provider", "base_url", "model", "revision")
 
 
+def _ecma_pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator[jsonschema.ValidationError]:
+    """``pattern`` as ECMA-262 reads it: Python's ``$`` also matches before a final newline, so a key of
+    64 hex digits and a newline would pass here and fail in every other language; ``\\Z`` is the true end."""
+    if not validator.is_type(instance, "string"):
+        return
+    python = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if not re.search(python, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 @lru_cache(maxsize=None)
 def _validator(member: str) -> jsonschema.protocols.Validator:
     schema = load(MEMBER_SCHEMAS[member])
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return _Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def verify_v2(data: bytes, members: dict[str, bytes], source: str, trust: dict[str, str] | None):
