@@ -31,7 +31,11 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # made of dot-separated parts starting with a number, e.g. default@1.r3.m2.
 JUDGE_PATTERN = "^[^\\u0000-\\u001f\\u007f]{1,500}@[0-9]+(\\.[0-9A-Za-z_-]+)*$"
 # The one date-time form (RFC 3339, upper-case T and Z), so that every validator's "date-time" agrees.
-DATE_TIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+# No leap second (validators disagree on them): seconds 00-59.
+DATE_TIME_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?"
+    "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 IDENTITY = {
     "type": "object",
     "description": "a target identity: exactly kind, provider, base_url, model, revision",
