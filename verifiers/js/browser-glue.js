@@ -1,12 +1,13 @@
 // ---------------------------------------------------------------------------------------------------
 // Browser glue (appended to core.mjs, without its `export`s, to make src/glasnost/bundle/verify_browser.js):
-// WebCrypto for SHA-256 and Ed25519, DecompressionStream for deflate; no network, no schema validator
-// (the command-line verifiers also check the JSON Schemas). A page that inlines this script gives an
+// WebCrypto for SHA-256 and Ed25519, DecompressionStream for deflate, the schemas (BUNDLE_SCHEMAS, put
+// before this by the build) checked by core's small validator; no network. A page that inlines this gives an
 // <input type="file" id="glasnost-bundle-file"> and an element id="glasnost-bundle-result"; a bundle
 // dropped anywhere on the page is verified too.
 // ---------------------------------------------------------------------------------------------------
 
 const browserEnv = {
+  validate: schemaValidator(BUNDLE_SCHEMAS),
   sha256: async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
   ed25519Verify: async (publicKey, signature, message) => {
     let key;
@@ -59,7 +60,7 @@ async function verifyDroppedFile(file, show) {
   const result = await verifyBundle(data, browserEnv, {});
   if (result.ok) {
     show("verified: signed by " + result.fingerprint + " (self-declared name: " + result.auditor + "), root " + result.root
-      + ", " + result.responses + " responses; hashes, signature, canonical form and every summary figure checked", "verified", file.name);
+      + ", " + result.responses + " responses; hashes, signature, canonical form, schemas and every summary figure checked", "verified", file.name);
   } else {
     show("not verified: " + result.reason + ": " + result.message, "invalid", file.name);
   }

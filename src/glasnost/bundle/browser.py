@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Any
+
+from glasnost.bundle.schema import MEMBER_SCHEMAS, load
 
 # The page elements the script looks for (ids fixed in verifiers/js/browser-glue.js).
 VERIFY_SECTION = """<section id="glasnost-verify"><h2>Verify a bundle</h2>
 <p>Choose or drop an audit bundle (<code>.tar.gz</code>): it is checked in this page, offline, with the browser's
-own Ed25519 and SHA-256 (WebCrypto). The JSON Schemas are checked by <code>glasnost bundle verify</code> and
-<code>node verifiers/js/verify.mjs</code>.</p>
+own Ed25519 and SHA-256 (WebCrypto): every hash, the signature, the schemas and every summary figure, as
+<code>glasnost bundle verify</code> does (without a trust file: compare the fingerprint yourself).</p>
 <input type="file" id="glasnost-bundle-file" accept=".gz,.tgz,application/gzip">
 <p id="glasnost-bundle-result" role="status" data-state=""></p></section>
 """
 
 
-def build(core: str, glue: str) -> str:
-    """The browser script from the verifier's core module and the browser glue."""
+def build(core: str, glue: str, schemas: dict[str, Any] | None = None) -> str:
+    """The browser script from the verifier's core module, the published schemas and the browser glue."""
+    if schemas is None:
+        schemas = {member: load(name) for member, name in MEMBER_SCHEMAS.items()}
     body = re.sub(r"^export ", "", core, flags=re.MULTILINE)
-    header = "// Generated from verifiers/js/core.mjs and verifiers/js/browser-glue.js; do not edit.\n"
-    return "(() => {\n\"use strict\";\n" + header + body + "\n" + glue + "})();\n"
+    header = "// Generated from verifiers/js/core.mjs, the bundle schemas and verifiers/js/browser-glue.js; do not edit.\n"
+    table = "const BUNDLE_SCHEMAS = " + json.dumps(schemas, sort_keys=True, ensure_ascii=True) + ";\n"
+    return "(() => {\n\"use strict\";\n" + header + body + "\n" + table + glue + "})();\n"
 
 
 @lru_cache(maxsize=1)
