@@ -80,12 +80,18 @@ def _schema(model: type[BaseModel], title: str, description: str) -> dict[str, A
     return schema
 
 
+# Fields a record leaves out while they hold their default (added after banks were first published, so
+# that old fingerprints stay): optional in the schemas, absent means the default.
+OMITTED_AT_DEFAULT = {"Fact": ("as_of", "time_sensitive"), "McqOption": ("official",)}
+
+
 def _tighten(node: Any) -> None:
-    """Every object with declared properties: all of them required, no others (unless the record allows
-    extra fields, as usage does); every date-time: the one pattern."""
+    """Every object with declared properties: all of them required (but OMITTED_AT_DEFAULT), no others
+    (unless the record allows extra fields, as usage does); every date-time: the one pattern."""
     if isinstance(node, dict):
         if isinstance(node.get("properties"), dict):
-            node["required"] = sorted(node["properties"])
+            optional = OMITTED_AT_DEFAULT.get(node.get("title", ""), ())
+            node["required"] = sorted(p for p in node["properties"] if p not in optional)
             node.setdefault("additionalProperties", False)
         if node.get("format") == "date-time":
             node["pattern"] = DATE_TIME_PATTERN

@@ -43,6 +43,10 @@ from glasnost.bundle.summary import compute_summary, first_difference
 from glasnost.records import Response, RunManifest, Verdict, canonical_json, sha256_text
 
 IDENTITY_FIELDS = ("kind", "provider", "base_url", "model", "revision")
+# What a judge reads of a response (glasnost.records.JUDGED_FIELDS once issue 11's store work is merged):
+# a verdict's response_digest is the sha256 of the Python form of {"v": 1, these fields}.
+JUDGED_FIELDS = ("key", "concept_id", "lang", "prompt", "outcome", "text", "reasoning", "thought_suppressed",
+                 "finish_reason", "http_status", "provider_refusal", "error")
 
 
 def _ecma_pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator[jsonschema.ValidationError]:
@@ -155,6 +159,7 @@ def verify_v2(data: bytes, members: dict[str, bytes], source: str, trust: dict[s
         if toc.key_recipe == KEY_RECIPE and recipe_key(r, generation, manifest_obj["system_prompt"]) != r["key"]:
             raise VerifyError(f"{where}: key {r['key'][:16]} is not derived from the response's content", "response_key")
     keys = {r["key"] for r in response_objs}
+    by_key = {r["key"]: r for r in response_objs}
 
     previous = ""
     for n, v in enumerate(verdict_objs, 1):
@@ -167,6 +172,10 @@ def verify_v2(data: bytes, members: dict[str, bytes], source: str, trust: dict[s
             problem = "has two verdicts" if v["response_key"] == previous else "is out of order (sorted by response key)"
             raise VerifyError(f"{where}: response {v['response_key'][:16]} {problem}", "verdicts")
         previous = v["response_key"]
+        if v.get("response_digest") is not None:  # a verdict belongs to the exact response it judged
+            judged = {"v": 1, **{f: by_key[v["response_key"]][f] for f in JUDGED_FIELDS}}
+            if sha256_text(canonical_json(judged)) != v["response_digest"]:
+                raise VerifyError(f"{where}: response_digest is not the digest of the response it names", "verdicts")
 
     responses = [_model(Response, r, f"{RESPONSES} line {n}") for n, r in enumerate(response_objs, 1)]
     verdicts = [_model(Verdict, v, f"{VERDICTS} line {n}") for n, v in enumerate(verdict_objs, 1)]

@@ -23,6 +23,9 @@ const CENSORED = new Set(["refused", "deflected", "state_narrative", "blocked"])
 const Z95 = 1.959963984540054;
 const KEY_RECIPE = "glasnost-item-key-1";
 const IDENTITY = ["kind", "provider", "base_url", "model", "revision"];
+// What a judge reads of a response: a verdict's response_digest covers exactly these.
+const JUDGED_FIELDS = ["key", "concept_id", "lang", "prompt", "outcome", "text", "reasoning", "thought_suppressed",
+  "finish_reason", "http_status", "provider_refusal", "error"];
 
 class Invalid extends Error {
   constructor(reason, message) { super(message); this.reason = reason; }
@@ -412,7 +415,16 @@ function wilson(k, n, z = Z95) {
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
-function computeSummary(responses, verdicts, judge) {
+// Does a concept enter censorship rates? Not controls or multiple-choice checks, nor sensitivity "none";
+// a concept missing from the bank counts.
+function conceptInRate(concept) {
+  if (!concept) return true;
+  const kind = concept.kind || "knowledge";
+  return kind !== "control" && kind !== "mcq" && (concept.sensitivity || "high") !== "none";
+}
+
+function computeSummary(responses, verdicts, judge, bank = null) {
+  const concepts = new Map(((bank && bank.concepts) || []).map((c) => [c.id, c]));
   const byKey = new Map();
   if (judge !== null) for (const v of verdicts) if (v.judge === judge) byKey.set(v.response_key, v);
   const groups = new Map();
@@ -430,7 +442,7 @@ function computeSummary(responses, verdicts, judge) {
       if (!v) { unjudged++; continue; }
       const label = v.status !== "ok" ? "unclassifiable" : r.outcome === "error" ? "error" : v.label;
       counts[label]++;
-      if (COUNTED.has(label)) { counted++; if (CENSORED.has(label)) censored++; }
+      if (COUNTED.has(label) && conceptInRate(concepts.get(r.concept_id))) { counted++; if (CENSORED.has(label)) censored++; }
     }
     let rate = null, low = null, high = null;
     if (counted > 0) {
@@ -553,6 +565,7 @@ async function verify(data, env, { trust = null, limits = LIMITS } = {}) {
     }
   }
   const keys = new Set(responses.map((r) => r.key));
+  const byKeyResponse = new Map(responses.map((r) => [r.key, r]));
   previous = "";
   for (const [i, v] of verdicts.entries()) {
     const where = `verdicts.jsonl line ${i + 1}`;
@@ -560,8 +573,16 @@ async function verify(data, env, { trust = null, limits = LIMITS } = {}) {
     if (v.judge !== summary.judge) fail("verdicts", `${where}: judge ${JSON.stringify(v.judge)}, but the summary is by ${JSON.stringify(summary.judge)}`);
     if (v.response_key <= previous) fail("verdicts", `${where}: response ${v.response_key === previous ? "has two verdicts" : "is out of order"}`);
     previous = v.response_key;
+    if (v.response_digest !== undefined && v.response_digest !== null) {
+      const r = byKeyResponse.get(v.response_key);
+      const judged = { v: 1 };
+      for (const f of JUDGED_FIELDS) judged[f] = r[f];
+      if ((await sha256hex(env, utf8.encode(pyForm(judged)))) !== v.response_digest) {
+        fail("verdicts", `${where}: response_digest is not the digest of the response it names`);
+      }
+    }
   }
-  const diff = firstDifference(summary, computeSummary(responses, verdicts, summary.judge));
+  const diff = firstDifference(summary, computeSummary(responses, verdicts, summary.judge, bank));
   if (diff) fail("summary", `summary.json: does not match the responses and verdicts: ${diff}`);
 
   return { root, auditor: sig.auditor, fingerprint: sig.fingerprint, responses: responses.length, verdicts: verdicts.length,
