@@ -276,6 +276,8 @@ def invalid_cases(base: bytes, alice: AuditorKey, mallory: AuditorKey, real: byt
              "0.0 where RFC 8785 writes 0"),
         Case("canonical-python-float", resealed(tie, summary__json=text_replace(members(tie)["summary.json"], '"unjudged":0', '"unjudged":0.0')),
              "canonical", "a v1-style float in the summary"),
+        Case("canonical-huge-number", resealed(base, responses__jsonl=text_replace(resp, '"latency_ms":12.5', '"latency_ms":1.5e+300')), "canonical",
+             "an integral number beyond 2^53 − 1 (1.5e+300): no reader can hold it exactly as an integer"),
         Case("canonical-escape", resealed(base, responses__jsonl=text_replace(resp, '"answer about', '"\\u0061nswer about')), "canonical",
              "a needless \\u escape"),
         Case("canonical-key-order", resealed(base, manifest__json=text_replace(c["manifest.json"], '{"bank":', '{"zzz":1,"bank":')), "canonical",

@@ -2,8 +2,8 @@
 version-2 bundle, chosen because any language can implement it (ECMAScript number and string rules).
 
 - numbers: integers within ±(2**53 − 1) as integers; floats as ECMAScript ``Number.prototype.toString``
-  writes them (shortest round-trip digits, ``1.0`` → ``1``, ``-0.0`` → ``0``, ``1e-7``, ``1e+21``);
-  NaN, infinities and larger integers are refused (RFC 8785 §3.2.2.3, I-JSON);
+  writes them (shortest round-trip digits, ``1.0`` → ``1``, ``-0.0`` → ``0``, ``1e-7``, ``0.5``);
+  NaN, infinities and any integral value beyond ±(2**53 − 1), float or int, are refused (I-JSON);
 - strings: only ``"`` ``\\`` and U+0000–U+001F escaped (``\\b \\t \\n \\f \\r`` short forms, otherwise
   ``\\u00xx`` lowercase); everything else as itself; a lone surrogate is refused;
 - objects: members sorted by their names' UTF-16 code units; no whitespace anywhere.
@@ -35,6 +35,8 @@ def number(value: float | int) -> str:
         return str(value)
     if math.isnan(value) or math.isinf(value):
         raise CanonicalError("NaN and infinities have no JSON form")
+    if value.is_integer() and abs(value) > MAX_SAFE_INTEGER:  # 1.5e+300 too: a reader cannot tell it from an int
+        raise CanonicalError(f"number {value!r} is an integer outside ±(2**53 − 1)")
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""
