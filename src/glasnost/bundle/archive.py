@@ -90,7 +90,7 @@ def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
     try:
         size = path.stat().st_size
         if size > limits.compressed:
-            raise VerifyError(f"{path}: {size} bytes is over the {limits.compressed}-byte limit for a bundle")
+            raise VerifyError(f"{path}: {size} bytes is over the {limits.compressed}-byte limit for a bundle", "container")
         return path.read_bytes()
     except FileNotFoundError:
         raise BundleError(f"no bundle at {path}; check the path") from None
@@ -103,7 +103,7 @@ def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
 def decompress(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """gzip -> bytes, stopping as soon as a limit is crossed."""
     if len(data) > limits.compressed:
-        raise VerifyError(f"bundle is {len(data)} bytes, over the {limits.compressed}-byte limit")
+        raise VerifyError(f"bundle is {len(data)} bytes, over the {limits.compressed}-byte limit", "container")
     if data[:2] != b"\x1f\x8b":
         raise VerifyError("not a bundle: the file is not gzip-compressed (a bundle is a .tar.gz)")
     inflater = zlib.decompressobj(wbits=31)  # gzip wrapper
