@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bundle_cases import fixed_key
-from glasnost.bundle.browser import build, script
+from glasnost.bundle.browser import build, script, sources
 from glasnost.bundle.merge import merge
 from glasnost.bundle.render import render_html
 from glasnost.bundle.verify import verify_bytes
@@ -29,9 +29,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def test_browser_script_is_built_from_the_js_verifier():
-    core = (ROOT / "verifiers" / "js" / "core.mjs").read_text(encoding="utf-8")
-    glue = (ROOT / "verifiers" / "js" / "browser-glue.js").read_text(encoding="utf-8")
-    assert script() == build(core, glue), (
+    assert script() == build(*sources(ROOT / "verifiers" / "js")), (
         "src/glasnost/bundle/verify_browser.js is stale: python -c 'from glasnost.bundle.browser import write; write()'"
     )
 

@@ -1,8 +1,9 @@
 """The in-page bundle verifier: one script file that the leaderboard and report pages inline.
 
-``verify_browser.js`` is generated from the independent verifier (``verifiers/js/core.mjs`` without its
-``export`` keywords, then ``verifiers/js/browser-glue.js``), so the page runs the very code the Node
-verifier runs; a test fails when the copy is stale. A page includes it with
+``verify_browser.js`` is generated from the independent verifier (``verifiers/js/core.mjs`` and
+``schema-lite.mjs`` without their ``import``/``export`` lines, the published schemas, then
+``verifiers/js/browser-glue.js``), so the page runs the very code the Node verifier runs; a test fails when
+the copy is stale. A page includes it with
 
     from glasnost.bundle.browser import VERIFY_SECTION, script_tag, csp_script_source
     # CSP: "... script-src {csp_script_source()}"; body: VERIFY_SECTION + script_tag()
@@ -30,14 +31,23 @@ own Ed25519 and SHA-256 (WebCrypto): every hash, the signature, the schemas and 
 """
 
 
-def build(core: str, glue: str, schemas: dict[str, Any] | None = None) -> str:
-    """The browser script from the verifier's core module, the published schemas and the browser glue."""
+def build(core: str, schema_lite: str, glue: str, schemas: dict[str, Any] | None = None) -> str:
+    """The browser script: the verifier's core and schema modules (without import/export), the published
+    schemas, and the browser glue."""
     if schemas is None:
         schemas = {member: load(name) for member, name in MEMBER_SCHEMAS.items()}
-    body = re.sub(r"^export ", "", core, flags=re.MULTILINE)
-    header = "// Generated from verifiers/js/core.mjs, the bundle schemas and verifiers/js/browser-glue.js; do not edit.\n"
+    modules = [re.sub(r"^export ", "", re.sub(r"^import .*\n", "", m, flags=re.MULTILINE), flags=re.MULTILINE)
+               for m in (core, schema_lite)]
+    header = "// Generated from verifiers/js (core.mjs, schema-lite.mjs, browser-glue.js) and the bundle schemas; do not edit.\n"
     table = "const BUNDLE_SCHEMAS = " + json.dumps(schemas, sort_keys=True, ensure_ascii=True) + ";\n"
-    return "(() => {\n\"use strict\";\n" + header + body + "\n" + table + glue + "})();\n"
+    return "(() => {\n\"use strict\";\n" + header + "\n".join(modules) + "\n" + table + glue + "})();\n"
+
+
+def sources(js: Any) -> tuple[str, str, str]:
+    """The three sources in verifiers/js (a pathlib folder)."""
+    return tuple(
+        (js / name).read_text(encoding="utf-8") for name in ("core.mjs", "schema-lite.mjs", "browser-glue.js")
+    )  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)
@@ -64,5 +74,5 @@ def write() -> None:  # pragma: no cover - a maintenance command, run from a che
 
     root = Path(__file__).resolve().parents[3]
     js = root / "verifiers" / "js"
-    text = build((js / "core.mjs").read_text(encoding="utf-8"), (js / "browser-glue.js").read_text(encoding="utf-8"))
+    text = build(*sources(js))
     (Path(__file__).parent / "verify_browser.js").write_text(text, encoding="utf-8")
