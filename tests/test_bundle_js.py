@@ -168,3 +168,24 @@ def test_tamper_set_rejected_by_both_with_the_same_reason(node, exported, tmp_pa
 
 def test_case_list_is_the_vector_list():
     assert [c.name for c in all_cases()] == [Path(r["file"]).name.removesuffix(".tar.gz") for r in manifest()]
+
+
+def test_flipped_byte_in_any_member_rejected_by_both_alike(node, exported, tmp_path):
+    """test_bundle_tamper's flipped bytes (every member, three places): both refuse, with one reason."""
+    from bundle_cases import members as members_of
+    from glasnost.bundle.archive import write_archive
+    from glasnost.bundle.format import ARCHIVE_ORDER
+
+    base = members_of(exported[0].read_bytes())
+    files, reasons = [], []
+    for member in ARCHIVE_ORDER:
+        for where in (0.25, 0.5, 0.9):
+            content = bytearray(base[member])
+            content[int(len(content) * where)] ^= 0x01
+            data = write_archive({**base, member: bytes(content)})
+            files.append(tmp_path / f"{member}-{where}.tar.gz")
+            files[-1].write_bytes(data)
+            reasons.append(py_reason(data))
+    results = js_verify(node, files)
+    assert all(r is not None for r in reasons)
+    assert [r["reason"] for r in results] == reasons
