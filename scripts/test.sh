@@ -25,4 +25,8 @@ python3 -m venv .venv
 python -m pip install -q --upgrade pip
 # torch is pinned: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0 -e '.[local,dev]'
+# The independent JavaScript bundle verifier (tests/test_bundle_js.py runs it over every vector).
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  (cd verifiers/js && npm ci --no-audit --no-fund --loglevel=error) || echo "warning: npm ci failed in verifiers/js" >&2
+fi
 python -m pytest -q "$@"
