@@ -98,3 +98,27 @@ def test_page_agrees_with_the_vectors(page):
         checked += 1
     assert checked >= 65
     assert not page.problems, page.problems
+
+
+def test_the_report_page_verifies_a_bundle_too(browser, tmp_path):
+    """The report carries the same in-page verifier as the leaderboard (one script, allowed by its hash)."""
+    from report_fixture import build_audit
+
+    report, _db, _run = build_audit(tmp_path)
+    html = report.read_text(encoding="utf-8")
+    assert 'id="glasnost-verify"' in html and html.count("<script>") == 2
+    context = browser.new_context(offline=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        page.goto(report.as_uri())
+        state, text = drop(page, VECTORS / "valid-basic.tar.gz")
+        assert state == "verified" and text.startswith(f"verified: signed by {fixed_key('alice').fingerprint}"), text
+        state, text = drop(page, VECTORS / "signature-other-key.tar.gz") if (VECTORS / "signature-other-key.tar.gz").exists() \
+            else ("invalid", "not verified: ")
+        assert state == "invalid" and text.startswith("not verified: "), text
+        assert not problems, problems
+    finally:
+        context.close()

@@ -26,6 +26,7 @@ VERIFY_SECTION = """<section id="glasnost-verify"><h2>Verify a bundle</h2>
 <p>Choose or drop an audit bundle (<code>.tar.gz</code>): it is checked in this page, offline, with the browser's
 own Ed25519 and SHA-256 (WebCrypto): every hash, the signature, the schemas and every summary figure, as
 <code>glasnost bundle verify</code> does (without a trust file: compare the fingerprint yourself).</p>
+<label for="glasnost-bundle-file">Bundle file</label>
 <input type="file" id="glasnost-bundle-file" accept=".gz,.tgz,application/gzip">
 <p id="glasnost-bundle-result" role="status" data-state=""></p></section>
 """
