@@ -27,8 +27,10 @@ def register(app: typer.Typer) -> None:
         """List rows that do not decode (bad JSON, a bad manifest, a bad schema version), by table, run and key;
         and stale verdicts (they judged a response replaced since: never used, `glasnost judge` redoes them)."""
         from glasnost.errors import StoreError
+        from glasnost.store import display
 
         store = open_store(db, writable=quarantine)
+        db = display(db)  # printed below: never a user or a password
         try:
             damaged = store.damaged(full=True)
             stale = {m.run_id: store.stale_verdicts(m.run_id) for m in store.list_runs()}

@@ -132,10 +132,12 @@ def register(app: typer.Typer) -> None:
                              "after their retries (never counted); run the same command again to retry them")
 
 
-def check_before_write(store, db: Path) -> None:
+def check_before_write(store, db: str | Path) -> None:
     """``run`` never writes into a damaged store: a quick check (pages, JSON of every row, manifests)."""
     from glasnost.errors import StoreError
+    from glasnost.store import display
 
+    db = display(db)
     damaged = store.damaged(full=False) if hasattr(store, "damaged") else []
     if damaged:
         raise StoreError(f"the store {db} fails its integrity check ({len(damaged)} damaged rows, e.g. "
