@@ -48,6 +48,10 @@ def register(app: typer.Typer) -> None:
         max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request.", min=0),
         lease: float = opt(30.0, "--lease", help="Seconds an item claimed by this process stays its own after the "
                            "last renewal: how long a killed process delays its items for the others.", min=0.5),
+        executor: str = opt("local", "--executor", help="Where the requests run: local (this process), or "
+                            "ray[:ADDRESS] for workers on a Ray cluster that share the store (docs/scale.md)."),
+        workers: int = opt(2, "--workers", help="Ray workers (with --executor ray); --concurrency is divided "
+                           "among them.", min=1),
         judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
         report: str = opt("report.html", "--report", help="Write the report here ('' to skip)."),
         db: Path = db_option(),
@@ -72,6 +76,7 @@ def register(app: typer.Typer) -> None:
             the_judge = get_judge(judge)
         if report.strip():
             _check_report_path(Path(report))
+        the_executor = _executor(executor, workers, db)
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
@@ -99,7 +104,7 @@ def register(app: typer.Typer) -> None:
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
             check_before_write(store, db)
             # said once the targets are open: a model that cannot load gets its one error line, nothing else
-            progress = _run_with_progress(store, plan, lambda p: console.print(text(header)))
+            progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor)
             counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
             others = f"; {progress.elsewhere} stored by another process meanwhile" if progress.elsewhere else ""
             console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time{others})")
@@ -158,7 +163,19 @@ def _fmt_of(path: Path) -> str:
     return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
 
 
-def _run_with_progress(store, plan, on_start):
+def _executor(value: str, workers: int, db):
+    """None for the plain runner; a RayExecutor that workers use to open the same store."""
+    from glasnost.run.ray_executor import RayExecutor, parse_executor
+    from glasnost.store import is_url
+
+    kind, address = parse_executor(value)
+    if kind == "local":
+        return None
+    location = str(db) if is_url(db) else str(Path(db).resolve())  # workers may start in another folder
+    return RayExecutor(db=location, workers=workers, address=address)
+
+
+def _run_with_progress(store, plan, on_start, executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from glasnost.run.audit import execute_plan
@@ -185,7 +202,7 @@ def _run_with_progress(store, plan, on_start):
                 loop.add_signal_handler(signal.SIGTERM, current.cancel)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
-            return await execute_plan(store, plan, on_progress, on_start)
+            return await execute_plan(store, plan, on_progress, on_start, executor=executor)
 
         from glasnost.run.loop import run_async
 
