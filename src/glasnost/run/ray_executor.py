@@ -114,12 +114,14 @@ def _work(db: str, run_id: str, items: list[WorkItem], specs: list[TargetSpec], 
     from glasnost.store import open_store
     from glasnost.targets.base import make_target
 
+    runtimes: list[TargetRuntime] = []
+
     async def main() -> RunProgress:
         targets = {s.id: _ActorTarget(s, actors[s.id]) if s.id in actors else make_target(s, transport)
                    for s in specs}
         try:
             for t in targets.values():
-                await t.start()
+                runtimes.append(await t.start())
             runner = Runner(store, run_id, manifest_bits["generation"], transport, manifest_bits["system_prompt"])
             return await runner.execute(items, targets, total=total)
         finally:
@@ -130,7 +132,8 @@ def _work(db: str, run_id: str, items: list[WorkItem], specs: list[TargetSpec], 
         progress = asyncio.run(main())
     finally:
         store.close()
-    return {"outcomes": dict(progress.outcomes), "elsewhere": progress.elsewhere, "pid": os.getpid()}
+    return {"outcomes": dict(progress.outcomes), "elsewhere": progress.elsewhere, "pid": os.getpid(),
+            "runtimes": runtimes}
 
 
 @dataclass
@@ -176,6 +179,7 @@ class RayExecutor:
             raise
         for r in results:
             progress.outcomes.update(r["outcomes"])
+            runtimes.extend(rt for rt in r["runtimes"] if rt.target_id not in {x.target_id for x in runtimes})
         stored = {k for k, o in store.stored_outcomes(i.key for i in todo).items()}
         progress.elsewhere = max(0, len(stored) - sum(progress.outcomes.values()))  # retried or other processes
         return progress, proxies, runtimes
