@@ -3,7 +3,8 @@
 The store stays the one source of truth. The driver saves the manifest and the plan as a plain run does,
 then starts N worker tasks; each opens the same store (an SQLite file on one machine, a PostgreSQL URL
 anywhere) and runs the ordinary ``Runner`` over the pending items: it claims keys with a lease, asks, commits,
-releases (docs/runner.md, "Claims"). Work is therefore shared dynamically, nothing is asked twice, and a
+releases (docs/runner.md, "Claims"). Worker i starts at i/N of the plan, so the workers claim different keys
+until they meet; the work is thus shared dynamically, nothing is asked twice, and a
 worker (or node) that dies only delays the keys it held until their leases run out; Ray retries its task,
 which skips what is stored.
 
@@ -168,9 +169,12 @@ class RayExecutor:
         work = ray.remote(_work).options(num_cpus=self.worker_cpus, max_retries=TASK_RETRIES,
                                          retry_exceptions=False)
         bits = {"generation": manifest.generation, "system_prompt": manifest.system_prompt}
-        for share in shares(manifest.transport.concurrency, self.workers) if todo else []:
+        parts = shares(manifest.transport.concurrency, self.workers) if todo else []
+        for index, share in enumerate(parts):
             transport = manifest.transport.model_copy(update={"concurrency": share})
-            refs.append(work.remote(self.db, manifest.run_id, todo, specs, transport, bits, actors, total))
+            start = index * len(todo) // len(parts)  # each starts on its own stretch, then takes what is left
+            items = todo[start:] + todo[:start]
+            refs.append(work.remote(self.db, manifest.run_id, items, specs, transport, bits, actors, total))
         try:
             results = await asyncio.to_thread(self._wait, ray, refs, store, todo, progress, on_progress)
         except BaseException:
