@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from glasnost.errors import ConfigError
+from glasnost.errors import ConfigError, GlasnostError
 from glasnost.records import Outcome, RunManifest, TargetRuntime, TargetSpec, TransportConfig
 from glasnost.run.execute import RunProgress
 from glasnost.run.plan import WorkItem
@@ -111,9 +111,14 @@ def _model_memory(spec: TargetSpec) -> int | None:
 def _work(db: str, run_id: str, items: list[WorkItem], specs: list[TargetSpec], transport: TransportConfig,
           manifest_bits: dict[str, Any], actors: dict[str, Any], total: int) -> dict[str, Any]:
     """One worker (a Ray task): the ordinary Runner over the items, claiming from the shared store."""
+    from glasnost.errors import StoreError
     from glasnost.run.execute import Runner, close_targets
-    from glasnost.store import open_store
+    from glasnost.store import is_url, open_store
     from glasnost.targets.base import make_target
+
+    if not is_url(db) and not Path(db).exists():  # never start an empty store of its own on another node
+        raise StoreError(f"the store {db} is not on this Ray node ({os.uname().nodename}); an SQLite store serves "
+                         "workers on one machine only: use a PostgreSQL store (--db postgresql://...)")
 
     runtimes: list[TargetRuntime] = []
 
@@ -177,9 +182,15 @@ class RayExecutor:
             refs.append(work.remote(self.db, manifest.run_id, items, specs, transport, bits, actors, total))
         try:
             results = await asyncio.to_thread(self._wait, ray, refs, store, todo, progress, on_progress)
-        except BaseException:
+        except BaseException as exc:
             for ref in refs:
                 ray.cancel(ref, force=True)
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, GlasnostError):  # a worker's own one-line error
+                raise cause from None
+            if isinstance(exc, ray.exceptions.RayError):
+                raise GlasnostError(f"Ray workers failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                                    "what they stored is kept: run the same command again") from None
             raise
         for r in results:
             progress.outcomes.update(r["outcomes"])
