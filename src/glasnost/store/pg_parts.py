@@ -4,15 +4,19 @@ PostgresStore). Claims follow docs/runner.md, "Claims", with times from the data
 A claim is one statement: ``INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE claims.expires_at < now OR
 claims.worker = excluded.worker RETURNING key``. Under READ COMMITTED a conflicting upsert waits for the
 other transaction and re-checks the WHERE on the row it committed, so two workers never both hold a key;
-keys are claimed in sorted order so two overlapping claims lock rows in the same order (no deadlock).
+keys are claimed in sorted order, and renew and release lock a worker's rows in the same order, so no two
+of them wait on each other in a cycle (and a deadlock PostgreSQL breaks anyway is retried).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+import time
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from glasnost.records import canonical_json
 from glasnost.store.pg_schema import NOW
+
+T = TypeVar("T")
 
 CLAIM_SQL = (
     f"INSERT INTO claims (key, run_id, worker, expires_at) SELECT k, %s, %s, {NOW} + %s "
@@ -23,31 +27,59 @@ CLAIM_SQL = (
 )
 
 
+# Rows of one worker, locked in key order: every statement that writes claims locks them in that order.
+_MINE = "key IN (SELECT key FROM claims WHERE worker = %s{also} ORDER BY key FOR UPDATE)"
+RETRIES = 5  # a deadlock or serialization failure is retried (each statement here is idempotent)
+
+
 class PostgresClaims:
     def _tx(self): ...  # provided by PostgresStore
 
     def _rows(self, sql: str, args: Any = ()) -> list[tuple]: ...  # provided by PostgresStore
 
+    def _again(self, step: Callable[[], T]) -> T:
+        """Run ``step`` (one transaction), again if PostgreSQL aborted it to break a lock cycle."""
+        from psycopg import errors
+
+        for attempt in range(RETRIES):
+            try:
+                return step()
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
+
     def claim(self, run_id: str, keys: Iterable[str], worker: str, lease_s: float) -> list[str]:
         key_list = list(dict.fromkeys(keys))
         if not key_list:
             return []
-        held = {r[0] for r in self._rows(CLAIM_SQL, (run_id, worker, lease_s, sorted(key_list)))}
+        held = {r[0] for r in self._again(lambda: self._rows(CLAIM_SQL, (run_id, worker, lease_s, sorted(key_list))))}
         return [k for k in key_list if k in held]
 
     def renew(self, worker: str, lease_s: float, run_id: str | None = None) -> int:
-        with self._tx() as conn:
-            n = conn.execute(f"UPDATE claims SET expires_at = {NOW} + %s WHERE worker = %s", (lease_s, worker)).rowcount
-            if run_id is not None:
-                conn.execute(f"UPDATE runs SET alive_until = {NOW} + %s WHERE run_id = %s", (lease_s, run_id))
-        return n
+        def step() -> int:
+            with self._tx() as conn:
+                n = conn.execute(f"UPDATE claims SET expires_at = {NOW} + %s WHERE {_MINE.format(also='')}",
+                                 (lease_s, worker)).rowcount
+                if run_id is not None:
+                    conn.execute(f"UPDATE runs SET alive_until = {NOW} + %s WHERE run_id = %s", (lease_s, run_id))
+            return n
+
+        return self._again(step)
 
     def release(self, worker: str, keys: Iterable[str] | None = None) -> None:
-        with self._tx() as conn:
-            if keys is None:
-                conn.execute("DELETE FROM claims WHERE worker = %s", (worker,))
-            else:
-                conn.execute("DELETE FROM claims WHERE worker = %s AND key = ANY(%s)", (worker, list(keys)))
+        key_list = None if keys is None else list(keys)
+
+        def step() -> None:
+            with self._tx() as conn:
+                if key_list is None:
+                    conn.execute(f"DELETE FROM claims WHERE {_MINE.format(also='')}", (worker,))
+                else:
+                    conn.execute(f"DELETE FROM claims WHERE {_MINE.format(also=' AND key = ANY(%s)')}",
+                                 (worker, key_list))
+
+        self._again(step)
 
     def claimed_by_others(self, keys: Iterable[str], worker: str) -> dict[str, str]:
         return dict(self._rows(f"SELECT key, worker FROM claims WHERE worker != %s AND expires_at >= {NOW} "

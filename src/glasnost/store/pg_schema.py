@@ -120,7 +120,8 @@ def schema_version(conn: Any, where: str) -> int:
 
 def migrate(conn: Any, where: str) -> None:
     """Apply the missing migrations, each in its own transaction under the advisory lock."""
-    with conn.transaction():
+    with conn.transaction():  # under the lock too: a migration half-way in another process reads as nothing
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
         version = schema_version(conn, where)
     if version > len(MIGRATIONS):
         raise StoreError(f"{where} was written by a newer glasnost (store schema {version}, this one knows "

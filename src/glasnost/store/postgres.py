@@ -41,6 +41,7 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
         self.url = url
         self.path = display(url)  # what messages say (no user, no password)
         self._errors = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
+        self._retryable = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)  # see pg_parts
         self.decoder = Decoder(warn)
         try:
             with psycopg.connect(url, connect_timeout=10) as conn:
@@ -63,6 +64,8 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
             with self.pool.connection() as conn:
                 yield conn
         except self._errors as exc:
+            if isinstance(exc, self._retryable):  # not the server's fault: the caller tries again
+                raise
             raise self._unreachable(exc) from None
 
     def _rows(self, sql: str, args: Any = ()) -> list[tuple]:
