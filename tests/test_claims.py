@@ -88,7 +88,7 @@ def _args(server, bank, db, *extra):
 def test_two_processes_on_one_run_ask_each_key_once_and_count_truthfully(tmp_path, store_db):
     bank = write_small_bank(tmp_path / "bank.yaml", n=40)  # 80 items
     db = store_db
-    server = MockServer(latency_ms=40)
+    server = MockServer(latency_ms=100)  # both processes get work even when one starts late
     try:
         args = _args(server, bank, db, "--concurrency", "4")
         procs = [subprocess.Popen(glasnost_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

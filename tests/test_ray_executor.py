@@ -108,3 +108,16 @@ def test_a_ray_worker_killed_mid_run_loses_nothing(tmp_path, engine, ray_cluster
             assert store.get_run(plan.run_id).status == "complete"
     finally:
         server.close()
+
+
+def test_a_model_that_cannot_load_on_ray_is_one_error_and_a_failed_run(tmp_path, ray_cluster):
+    from glasnost.errors import GlasnostError
+
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    plan = _plan(tmp_path, [f"local:{empty}"], n=1, concurrency=2)
+    with open_store(tmp_path / "g.db") as store:
+        with pytest.raises(GlasnostError) as info:
+            asyncio.run(audit.execute_plan(store, plan, executor=RayExecutor(str(tmp_path / "g.db"), workers=2)))
+        assert "\n" not in str(info.value) and "not-a-model" in str(info.value)
+        assert store.get_run(plan.run_id).status == "failed"

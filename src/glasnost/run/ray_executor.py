@@ -48,6 +48,19 @@ def shares(concurrency: int, workers: int) -> list[int]:
     return [s for s in (concurrency // workers + (1 if i < concurrency % workers else 0) for i in range(workers)) if s]
 
 
+def _one_line(ray: Any, exc: BaseException) -> BaseException:
+    """A worker's or an actor's own GlasnostError (no key, a model that cannot load) as it was raised there;
+    any other Ray failure as one line; everything else (Ctrl-C) unchanged."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, GlasnostError):
+        return cause
+    if isinstance(exc, ray.exceptions.RayError):
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return GlasnostError(f"Ray workers failed ({type(exc).__name__}: {first}); what they stored is kept: run "
+                             "the same command again")
+    return exc
+
+
 def _ray():
     try:
         import ray
@@ -167,7 +180,11 @@ class RayExecutor:
         progress = RunProgress(total=total, already=total - len(todo))
         actors = self._local_actors(ray, [s for s in specs if s.kind == "local"], manifest.transport)
         proxies = {sid: _ActorTarget(next(s for s in specs if s.id == sid), a) for sid, a in actors.items()}
-        runtimes = [await t.start() for t in proxies.values()]  # a model that cannot load fails here, once
+        try:
+            runtimes = [await t.start() for t in proxies.values()]  # a model that cannot load fails here, once
+        except BaseException as exc:
+            self.end(proxies)
+            raise _one_line(ray, exc) from None
         if on_start is not None:
             on_start(progress)
         refs = []
@@ -185,13 +202,7 @@ class RayExecutor:
         except BaseException as exc:
             for ref in refs:
                 ray.cancel(ref, force=True)
-            cause = getattr(exc, "cause", None)
-            if isinstance(cause, GlasnostError):  # a worker's own one-line error
-                raise cause from None
-            if isinstance(exc, ray.exceptions.RayError):
-                raise GlasnostError(f"Ray workers failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
-                                    "what they stored is kept: run the same command again") from None
-            raise
+            raise _one_line(ray, exc) from None
         for r in results:
             progress.outcomes.update(r["outcomes"])
             runtimes.extend(rt for rt in r["runtimes"] if rt.target_id not in {x.target_id for x in runtimes})
