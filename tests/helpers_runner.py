@@ -82,9 +82,10 @@ def glasnost_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "glasnost.cli.main", *args]
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd=None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(glasnost_cmd(*args), capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(glasnost_cmd(*args), capture_output=True, text=True, timeout=timeout, env=full_env,
+                          cwd=cwd)
 
 
 def sql(db, query: str, args: tuple = ()) -> list[tuple]:

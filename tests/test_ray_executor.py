@@ -17,7 +17,7 @@ from glasnost.run import audit
 from glasnost.run.ray_executor import RayExecutor, shares
 from glasnost.store import open_store
 from glasnost.targets.spec import parse_targets
-from helpers_runner import MockServer, sql, stored_count, wait_for, write_small_bank
+from helpers_runner import MockServer, run_cli, sql, stored_count, wait_for, write_small_bank
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -51,6 +51,23 @@ def _rows(db) -> list[tuple]:
 def test_concurrency_is_divided_among_workers():
     assert shares(8, 2) == [4, 4] and shares(5, 2) == [3, 2] and shares(2, 4) == [1, 1]
     assert sum(shares(7, 3)) == 7
+
+
+def test_glasnost_run_with_the_ray_executor(tmp_path):
+    """The command as a user types it: its own local Ray cluster, two workers, the store given relative."""
+    bank = write_small_bank(tmp_path / "bank.yaml", n=10)
+    server = MockServer(latency_ms=20)
+    try:
+        args = ["run", "--target", f"openai-compat:{server.base_url}#mock-model", "--bank", str(bank),
+                "--db", "g.db", "--judge", "none", "--report", "", "--concurrency", "4"]
+        wrong = run_cli(*args, "--executor", "spark")
+        assert wrong.returncode == 2 and "give local, ray, or ray:ADDRESS" in wrong.stderr
+        result = run_cli(*args, "--executor", "ray", "--workers", "2", cwd=tmp_path, timeout=240)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "20/20 stored" in result.stdout
+        assert len(server.stats()["received"]) == 20 and all(n == 1 for n in server.stats()["received"].values())
+    finally:
+        server.close()
 
 
 def test_two_ray_workers_match_a_plain_run_item_for_item(tmp_path, tiny_model_dir, ray_cluster):
