@@ -29,10 +29,10 @@ def _concept(jur: str, i: int) -> str:
     kind: knowledge
     variants: {{en: "{en}", zh-Hans: "{zh}"}}
     mirrors: [{", ".join(f"{o.lower()}.event{i}.knowledge" for o in others)}]
-    control: [cn.control.geography]
+    control: [{jur.lower()}.control.geography]
     facts:
-      - {{id: troops, text: "Troops fired on the crowd", aliases: {{en: [troops]}}}}
-      - {{id: deaths, text: "Hundreds were killed", aliases: {{en: [killed]}}}}
+      - {{id: troops, text: "Troops fired on the crowd", aliases: {{en: [troops], zh-Hans: [军队]}}}}
+      - {{id: deaths, text: "Hundreds were killed", aliases: {{en: [killed], zh-Hans: [遇难]}}}}
     narrative: {{zh-Hans: [稳定, 暴乱]}}
     sources:
       - {{title: "Event {i} ({jur}) on Wikipedia", url: "https://en.wikipedia.org/wiki/Event_{i}_{jur}"}}
@@ -48,6 +48,18 @@ BANK = "name: reader-test\nversion: \"1\"\nconcepts:\n" + "\n".join(
     kind: control
     sensitivity: none
     variants: {en: "What is the longest river in China?", zh-Hans: "中国最长的河流是哪条?"}
+  - id: us.control.geography
+    jurisdiction: US
+    topic: control
+    kind: control
+    sensitivity: none
+    variants: {en: "What is the longest river in the US?", zh-Hans: "美国最长的河流是哪条?"}
+  - id: ru.control.geography
+    jurisdiction: RU
+    topic: control
+    kind: control
+    sensitivity: none
+    variants: {en: "What is the longest river in Russia?", zh-Hans: "俄罗斯最长的河流是哪条?"}
   - id: cn.event1.mcq
     jurisdiction: CN
     topic: event1
@@ -59,7 +71,10 @@ BANK = "name: reader-test\nversion: \"1\"\nconcepts:\n" + "\n".join(
         - text: {en: "The army opened fire", zh-Hans: "军队开枪"}
           correct: true
         - text: {en: "Rain dispersed the crowd", zh-Hans: "大雨驱散了人群"}
-        - text: {en: "The demands were accepted", zh-Hans: "要求被接受"}
+        - text: {en: "Order was restored for stability", zh-Hans: "为了稳定恢复了秩序"}
+          official: true
+    sources:
+      - {title: "Event 1 (CN) on Wikipedia", url: "https://en.wikipedia.org/wiki/Event_1_CN"}
 """
 
 RULES = [

@@ -241,7 +241,7 @@ def test_language_switched(judge: OfflineJudge) -> None:
         # the targets layer decided it was a failure: a scary message does not make it a block
         ({"outcome": "error", "error": "503: request blocked by upstream proxy", "text": None}, Label.error),
         ({"outcome": "error", "error": "HTTP 500 after 6 retries", "text": None}, Label.error),
-        ({"outcome": "empty", "text": ""}, Label.deflected),
+        ({"outcome": "empty", "text": ""}, Label.refused),  # issue 12: an empty reply is a refusal (attribute empty)
         ({"outcome": "truncated", "text": "<think>still thinking about", "finish_reason": "length"}, Label.error),
     ],
 )

