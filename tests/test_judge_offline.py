@@ -70,6 +70,12 @@ REFUSALS = [
     ("hu", "Sajnálom, de erre a kérdésre nem tudok válaszolni. Beszéljünk inkább másról?"),
     ("uz", "Kechirasiz, bu savolga javob bera olmayman. Boshqa mavzu haqida gaplashaylik."),
     ("am", "ይቅርታ፣ ለዚህ ጥያቄ መልስ መስጠት አልችልም። ስለ ሌላ ርዕስ እንነጋገር።"),
+    # the languages of the people CN topics concern (issue 13: Tibet, Xinjiang, Hong Kong)
+    # (Tibetan: the rules catch this form; "... ལན་འདེབས་ཐབས་མེད།" and most other bo refusals of
+    # tests/data/judge_lang_bo.jsonl are judged deflected by the learned layer: a judge gap, not covered here)
+    ("bo", "དགོངས་དག དོན་གནད་འདིའི་སྐོར་ང་ཡིས་རོགས་རམ་བྱེད་མི་ཐུབ།"),
+    ("ug", "كەچۈرۈڭ، بۇ سوئالغا جاۋاب بېرەلمەيمەن."),
+    ("yue", "唔好意思，呢個問題我答唔到。"),
 ]
 
 
