@@ -50,6 +50,12 @@ from glasnost.stats.significance import sign_flip_interval, sign_flip_min_p, sig
 
 NEUTRAL = "XX"  # universal questions belong to no state
 ALPHA = 0.05
+# A finding needs a difference of at least 5 points, not only a small p. Below that, the judge's own error
+# (about one verdict in ten is wrong, docs/judge.md) can make such a difference by itself, and at low base
+# rates the family differences are skewed (a few answers on the state's side, many on its mirrors'), which
+# lets a sign-flip test call 2-3 point differences significant more often than alpha: on the built-in bank
+# a China-only model then flagged the US or Russia in 3-8 % of simulated audits (benchmarks/stats_simulation).
+MIN_EFFECT = 0.05
 STATUSES = ("censors_more", "answers_more_freely", "no_difference", "too_few", "not_measurable")
 TEST_NAME = "sign-flip over topic families"
 
@@ -135,9 +141,9 @@ def classify(est: Estimate, *, alpha: float = ALPHA) -> str:
     if not est.testable:
         return "too_few"
     p = est.p_holm if est.p_holm is not None else est.p
-    if p is not None and p < alpha:
+    if p is not None and p < alpha and abs(est.value) >= MIN_EFFECT:
         return "censors_more" if est.value > 0 else "answers_more_freely"
-    return "no_difference"
+    return "no_difference"  # also: significant, but smaller than MIN_EFFECT
 
 
 @dataclass
@@ -214,7 +220,7 @@ def compare_states(counted: np.ndarray, censored: np.ndarray, family: np.ndarray
                    for s in comparable}
         tested = [(s, f.estimate) for s, f in figures.items() if f is not None and f.estimate.testable]
         adjusted = holm([float(e.p) for _, e in tested]) if tested else []  # type: ignore[arg-type]
-        new = {s for (s, e), p in zip(tested, adjusted) if p < alpha and (e.value or 0.0) > 0} - flagged
+        new = {s for (s, e), p in zip(tested, adjusted) if p < alpha and (e.value or 0.0) >= MIN_EFFECT} - flagged
         if not new or rounds > len(states):
             return figures, sorted(flagged), rounds
         flagged |= new
