@@ -130,9 +130,11 @@ def _merge_previous(store: Store, manifest: RunManifest) -> RunManifest:
     return manifest.model_copy(update={"started_at": previous.started_at})
 
 
-async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None) -> RunProgress:
+async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None,
+                       on_commit=None) -> RunProgress:
     """Run what the store lacks. The manifest is saved before the first request and after the last.
-    ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there)."""
+    ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there);
+    ``on_commit(batch)`` with each batch of responses once it is committed (judging along, run/judge_along.py)."""
     manifest = _merge_previous(store, plan.manifest)
     manifest.status = "running"
     manifest.ended_at = None
@@ -157,7 +159,7 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
         known.update({r.target_id: r for r in runtimes})
         manifest.runtimes = list(known.values())
         runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
-                        on_progress)
+                        on_progress, on_commit=on_commit)
         progress = await runner.execute(todo, targets, total=len(plan.items))
         if scores_todo:
             progress.scores.update(await execute_scores(store, manifest.run_id, scores_todo, targets))
