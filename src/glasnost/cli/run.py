@@ -60,9 +60,12 @@ def register(app: typer.Typer) -> None:
         from glasnost.targets.spec import parse_targets
 
         specs = parse_targets(target or [DEFAULT_TARGET])
-        from glasnost.bank.validate import require_valid
+        from glasnost.bank.load import _looks_like_path
 
-        require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
+        if _looks_like_path(bank):  # the validator (and the judge it imports) is loaded only for a bank file
+            from glasnost.bank.validate import require_valid
+
+            require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
         the_bank = load_bank(bank)
         if not lang.strip():
             raise ConfigError("--lang is empty; give comma-separated languages (e.g. en,zh-Hans) or 'all'")
