@@ -34,7 +34,8 @@ class SlowTarget:
         self.calls += 1
         if self.along is not None:
             for _ in range(500):  # at most 10 s on a loaded machine; judging is much faster than that
-                computed = self.along.written + sum(len(b) for b in self.along._done)
+                self.along.feed([])  # collects what the worker finished (as each commit does)
+                computed = self.along.written
                 if computed or self.calls < self.last:
                     break
                 await asyncio.sleep(0.02)
@@ -60,12 +61,13 @@ def _plan(bank, t):
     return audit.prepare(bank, [t], ["en", "zh-Hans"], GenerationConfig(), TransportConfig(concurrency=1))
 
 
-def test_verdicts_are_written_during_the_run_and_judge_run_finds_them(tmp_path, bank, monkeypatch):
+@pytest.mark.parametrize("use_process", [True, False])
+def test_verdicts_are_written_during_the_run_and_judge_run_finds_them(tmp_path, bank, monkeypatch, use_process):
     t = _spec()
     plan = _plan(bank, t)
     store = open_store(tmp_path / "g.db")
     judge = get_judge("default")
-    along = JudgeAlong(store, judge, plan.bank.by_id)
+    along = JudgeAlong(store, judge, plan.bank.by_id, use_process=use_process)
     target = SlowTarget(t, along, last=len(plan.items))
 
     async def fake_start(specs, transport):
@@ -74,7 +76,7 @@ def test_verdicts_are_written_during_the_run_and_judge_run_finds_them(tmp_path, 
     monkeypatch.setattr(audit, "start_targets", fake_start)
     asyncio.run(audit.execute_plan(store, plan, on_commit=along.feed))
     assert along.finish() == len(plan.items) and along.failed is None
-    assert target.verdicts_seen[-1] > 0  # verdicts were computed while the last request was in flight
+    assert target.verdicts_seen[-1] > 0  # verdicts were stored while the last request was in flight
     result = judge_run(store, plan.run_id, judge=judge)
     assert result["judged"] == 0 and result["skipped"] == len(plan.items)
 
@@ -123,7 +125,8 @@ def test_only_offline_judges_run_along():
     assert not judges_offline(get_judge("llm:openai-compat:http://127.0.0.1:9/v1#judge"))
 
 
-def test_a_failing_judge_leaves_the_work_to_judge_run(tmp_path, bank, monkeypatch):
+@pytest.mark.parametrize("use_process", [True, False])
+def test_a_failing_judge_leaves_the_work_to_judge_run(tmp_path, bank, monkeypatch, use_process):
     t = _spec()
     plan = _plan(bank, t)
     store = open_store(tmp_path / "g.db")
@@ -139,7 +142,7 @@ def test_a_failing_judge_leaves_the_work_to_judge_run(tmp_path, bank, monkeypatc
         return {t.id: target}, [await target.start()]
 
     monkeypatch.setattr(audit, "start_targets", fake_start)
-    along = JudgeAlong(store, Broken(), plan.bank.by_id)
+    along = JudgeAlong(store, Broken(), plan.bank.by_id, use_process=use_process)
     asyncio.run(audit.execute_plan(store, plan, on_commit=along.feed))
     assert along.finish() == 0 and "model file missing" in along.failed
     assert store.outcome_counts(plan.run_id)["ok"] > 0  # the audit itself is untouched

@@ -2,28 +2,36 @@
 
 Why: on a latency-bound audit the machine waits for the model most of the time; judging afterwards added
 its whole cost to the command. The runner hands each committed batch to ``JudgeAlong.feed`` (its
-``on_commit`` hook); a worker thread judges it with the offline judge, off the event loop; the finished
-verdicts are written by the loop's own thread (the store's connection stays on one thread) at the next
-commit and at ``finish``. The later ``judge_run`` then finds them cached and judges only what is left
-(responses from earlier invocations, anything this one could not do).
+``on_commit`` hook); a worker judges it with the offline judge, off the event loop; the finished verdicts
+are written by the loop's own thread (the store's connection stays on one thread) at the next commit and
+at ``finish``. The later ``judge_run`` then finds them cached and judges only what is left (responses from
+earlier invocations, anything this one could not do).
+
+The worker is a forked process where the platform has ``fork`` (it runs on another core, and never holds
+this process's GIL: a judging thread made every socket and SQLite call of the event loop wait for the GIL,
+which cost more than it saved on a fast server), else a thread. It is forked before the event loop starts
+and never touches the store. Batches go to it and verdicts come back through ``multiprocessing`` queues,
+whose feeder threads keep the event loop from ever blocking on a pipe.
 
 Nothing here can change a result: a verdict carries the digest of the very response object that was
 committed (``judge.runner.stamped``), so should the store have repaired a row on the way in, the digests
 differ, the store never returns that verdict, and ``judge_run`` judges the stored row again. Only the
-offline judge runs here (it is deterministic, needs no network and has a synchronous ``judge_item``); LLM
-judges and panels keep the path after the audit. A failure in the worker stops it quietly: whatever it did
-not judge is judged afterwards, as before.
+offline judge runs here (deterministic, no network, a synchronous ``judge_item``); LLM judges and panels
+keep the path after the audit. A failure in the worker stops it quietly: whatever it did not judge is
+judged afterwards, as before.
 """
 
 from __future__ import annotations
 
 import inspect
+import multiprocessing
 import queue
 import threading
-from collections import deque
 from typing import Any
 
-from glasnost.records import Concept, Response, Verdict
+from glasnost.records import Concept, Response
+
+_DONE = "done"
 
 
 def judges_offline(judge: Any) -> bool:
@@ -33,55 +41,90 @@ def judges_offline(judge: Any) -> bool:
             and not hasattr(judge, "members"))
 
 
+def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept]) -> None:
+    """The worker: batches of responses in, ("verdicts", list) or ("failed", reason) out, then _DONE."""
+    from glasnost.judge.item import Item
+    from glasnost.judge.runner import stamped
+
+    failed = False
+    while (batch := todo.get()) is not None:
+        if failed:
+            continue  # drain: what is left is judged after the audit
+        try:
+            verdicts = [judge.judge_item(Item.from_response(r, concepts.get(r.concept_id))) for r in batch]
+            done.put(("verdicts", stamped(verdicts, batch)))
+        except Exception as exc:  # never the run's problem: judge_run judges these afterwards
+            failed = True
+            done.put(("failed", f"{type(exc).__name__}: {exc}"[:300]))
+    done.put((_DONE, None))
+
+
 class JudgeAlong:
-    def __init__(self, store: Any, judge: Any, concepts: dict[str, Concept]) -> None:
+    def __init__(self, store: Any, judge: Any, concepts: dict[str, Concept], use_process: bool | None = None) -> None:
         self.store = store
-        self.judge = judge
-        self.concepts = concepts
         self.written = 0  # verdicts written so far
         self.failed: str | None = None  # the worker's first failure (what is left is judged afterwards)
-        self._todo: queue.SimpleQueue[list[Response] | None] = queue.SimpleQueue()
-        self._done: deque[list[Verdict]] = deque()
-        self._thread = threading.Thread(target=self._work, name="glasnost-judge-along", daemon=True)
-        self._thread.start()
+        if use_process is None:
+            use_process = "fork" in multiprocessing.get_all_start_methods()
+        if use_process:
+            ctx = multiprocessing.get_context("fork")
+            self._todo: Any = ctx.Queue()
+            self._done: Any = ctx.Queue()
+            self._worker: Any = ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                                            name="glasnost-judge-along", daemon=True)
+        else:
+            self._todo = queue.SimpleQueue()
+            self._done = queue.SimpleQueue()
+            self._worker = threading.Thread(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                                            name="glasnost-judge-along", daemon=True)
+        self._worker.start()
+        self._finished = False
 
     def feed(self, batch: list[Response]) -> None:
         """The runner's ``on_commit`` hook (event-loop thread): write finished verdicts, queue the new batch."""
-        self._write_done()
+        self._collect(block=False)
         if self.failed is None and batch:
             self._todo.put(list(batch))
 
     def finish(self, stop: bool = False) -> int:
-        """Wait for the queued batches (``stop``: only the one being judged) and write their verdicts; returns
-        the verdicts written in all."""
+        """Wait for the queued batches and write their verdicts (``stop``: only what is already judged, the
+        worker is ended); returns the verdicts written in all."""
+        if self._finished:
+            return self.written
         if stop:
+            self._collect(block=False)
             self.failed = self.failed or "stopped"
-        self._todo.put(None)
-        self._thread.join()
-        self._write_done()
+            if hasattr(self._worker, "kill"):
+                self._worker.kill()
+            else:
+                self._todo.put(None)
+        else:
+            self._todo.put(None)
+            self._collect(block=True)
+        self._worker.join(timeout=10)
+        self._finished = True
         return self.written
 
-    def _work(self) -> None:
-        from glasnost.judge.item import Item
-        from glasnost.judge.runner import stamped
-
-        while (batch := self._todo.get()) is not None:
-            if self.failed is not None:
-                continue  # drain: what is left is judged after the audit
+    def _collect(self, block: bool) -> None:
+        while True:
             try:
-                verdicts = [self.judge.judge_item(Item.from_response(r, self.concepts.get(r.concept_id)))
-                            for r in batch]
-                self._done.append(stamped(verdicts, batch))
-            except Exception as exc:  # never the run's problem: judge_run judges these afterwards
-                self.failed = f"{type(exc).__name__}: {exc}"[:300]
-
-    def _write_done(self) -> None:
-        while self._done:
-            verdicts = self._done.popleft()
-            try:
-                self.store.put_verdicts(verdicts)
-            except Exception as exc:  # the store is busy or failing: the audit's own writes decide; judged later
-                self.failed = self.failed or f"{type(exc).__name__}: {exc}"[:300]
-                self._done.clear()
+                kind, value = self._done.get(timeout=0.5) if block else self._done.get_nowait()
+            except queue.Empty:
+                if block and self._worker.is_alive():
+                    continue
                 return
-            self.written += len(verdicts)
+            except (EOFError, OSError):  # the worker is gone: what it did not judge is judged afterwards
+                return
+            if kind == _DONE:
+                return
+            if kind == "failed":
+                self.failed = self.failed or value
+                continue
+            if self.failed is not None and self.failed.startswith("store: "):
+                continue
+            try:
+                self.store.put_verdicts(value)
+            except Exception as exc:  # the store is busy or failing: the audit's own writes decide; judged later
+                self.failed = self.failed or f"store: {type(exc).__name__}: {exc}"[:300]
+                continue
+            self.written += len(value)
