@@ -7,11 +7,11 @@ are written by the loop's own thread (the store's connection stays on one thread
 at ``finish``. The later ``judge_run`` then finds them cached and judges only what is left (responses from
 earlier invocations, anything this one could not do).
 
-The worker is a forked process where the platform has ``fork`` (it runs on another core, and never holds
-this process's GIL: a judging thread made every socket and SQLite call of the event loop wait for the GIL,
-which cost more than it saved on a fast server), else a thread. It is forked before the event loop starts
-and never touches the store. Batches go to it and verdicts come back through ``multiprocessing`` queues,
-whose feeder threads keep the event loop from ever blocking on a pipe.
+The workers are two forked processes where the platform has ``fork`` (one on a one-core machine), else a
+thread. Processes run on other cores and never hold this process's GIL: a judging thread made every socket
+and SQLite call of the event loop wait for the GIL, which cost more than it saved on a fast server. They are
+forked before the event loop starts and never touch the store. Batches go to them and verdicts come back
+through ``multiprocessing`` queues, whose feeder threads keep the event loop from ever blocking on a pipe.
 
 Nothing here can change a result: a verdict carries the digest of the very response object that was
 committed (``judge.runner.stamped``), so should the store have repaired a row on the way in, the digests
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import multiprocessing
+import os
 import queue
 import threading
 from typing import Any
@@ -67,17 +68,22 @@ class JudgeAlong:
         if use_process is None:
             use_process = "fork" in multiprocessing.get_all_start_methods()
         if use_process:
+            # Two where there are cores for them: once the last answer is in, the judging left uses both.
             ctx = multiprocessing.get_context("fork")
             self._todo: Any = ctx.Queue()
             self._done: Any = ctx.Queue()
-            self._worker: Any = ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
-                                            name="glasnost-judge-along", daemon=True)
+            self._workers: list[Any] = [
+                ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                            name="glasnost-judge-along", daemon=True)
+                for _ in range(2 if (os.cpu_count() or 1) >= 2 else 1)]
         else:
             self._todo = queue.SimpleQueue()
             self._done = queue.SimpleQueue()
-            self._worker = threading.Thread(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
-                                            name="glasnost-judge-along", daemon=True)
-        self._worker.start()
+            self._workers = [threading.Thread(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                                              name="glasnost-judge-along", daemon=True)]
+        for worker in self._workers:
+            worker.start()
+        self._running = len(self._workers)  # workers that have not said _DONE
         self._finished = False
 
     def feed(self, batch: list[Response]) -> None:
@@ -94,14 +100,17 @@ class JudgeAlong:
         if stop:
             self._collect(block=False)
             self.failed = self.failed or "stopped"
-            if hasattr(self._worker, "kill"):
-                self._worker.kill()
-            else:
-                self._todo.put(None)
+            for worker in self._workers:
+                if hasattr(worker, "kill"):
+                    worker.kill()
+                else:
+                    self._todo.put(None)
         else:
-            self._todo.put(None)
+            for _ in self._workers:
+                self._todo.put(None)
             self._collect(block=True)
-        self._worker.join(timeout=10)
+        for worker in self._workers:
+            worker.join(timeout=10)
         self._finished = True
         return self.written
 
@@ -110,13 +119,16 @@ class JudgeAlong:
             try:
                 kind, value = self._done.get(timeout=0.5) if block else self._done.get_nowait()
             except queue.Empty:
-                if block and self._worker.is_alive():
+                if block and self._running and any(w.is_alive() for w in self._workers):
                     continue
                 return
             except (EOFError, OSError):  # the worker is gone: what it did not judge is judged afterwards
                 return
             if kind == _DONE:
-                return
+                self._running -= 1
+                if self._running <= 0:
+                    return
+                continue
             if kind == "failed":
                 self.failed = self.failed or value
                 continue
