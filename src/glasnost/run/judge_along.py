@@ -7,7 +7,7 @@ are written by the loop's own thread (the store's connection stays on one thread
 at ``finish``. The later ``judge_run`` then finds them cached and judges only what is left (responses from
 earlier invocations, anything this one could not do).
 
-The workers are two forked processes where the platform has ``fork`` (one on a one-core machine), else a
+The workers are forked processes where the platform has ``fork`` (two with 4+ cores, else one), else a
 thread. Processes run on other cores and never hold this process's GIL: a judging thread made every socket
 and SQLite call of the event loop wait for the GIL, which cost more than it saved on a fast server. They are
 forked before the event loop starts and never touch the store. Batches go to them and verdicts come back
@@ -68,14 +68,15 @@ class JudgeAlong:
         if use_process is None:
             use_process = "fork" in multiprocessing.get_all_start_methods()
         if use_process:
-            # Two where there are cores for them: once the last answer is in, the judging left uses both.
+            # Two where there are cores to spare (once the last answer is in, the judging left uses both); on
+            # a 2-core machine a second worker only takes CPU from the audit and a local server.
             ctx = multiprocessing.get_context("fork")
             self._todo: Any = ctx.Queue()
             self._done: Any = ctx.Queue()
             self._workers: list[Any] = [
                 ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
                             name="glasnost-judge-along", daemon=True)
-                for _ in range(2 if (os.cpu_count() or 1) >= 2 else 1)]
+                for _ in range(2 if (os.cpu_count() or 1) >= 4 else 1)]
         else:
             self._todo = queue.SimpleQueue()
             self._done = queue.SimpleQueue()
