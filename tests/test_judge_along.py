@@ -146,3 +146,43 @@ def test_a_failing_judge_leaves_the_work_to_judge_run(tmp_path, bank, monkeypatc
     asyncio.run(audit.execute_plan(store, plan, on_commit=along.feed))
     assert along.finish() == 0 and "model file missing" in along.failed
     assert store.outcome_counts(plan.run_id)["ok"] > 0  # the audit itself is untouched
+
+
+def test_a_worker_whose_parent_is_gone_ends(tmp_path):
+    """kill -9 of the run must not leave judge workers waiting forever (they hold the queue's both ends)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from glasnost.judge import OfflineJudge\n"
+        "from glasnost.run.judge_along import JudgeAlong\n"
+        "along = JudgeAlong(None, OfflineJudge(), {}, use_process=True)\n"
+        "print(' '.join(str(w.pid) for w in along._workers), flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert pids
+    parent.kill()
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie reaped by init later still answers kill(0): read its state
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in pids)

@@ -42,13 +42,22 @@ def judges_offline(judge: Any) -> bool:
             and not hasattr(judge, "members"))
 
 
-def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept]) -> None:
-    """The worker: batches of responses in, ("verdicts", list) or ("failed", reason) out, then _DONE."""
+def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
+    """The worker: batches of responses in, ("verdicts", list) or ("failed", reason) out, then _DONE. A worker
+    process whose parent is gone (killed with -9) ends within a second instead of waiting forever."""
     from glasnost.judge.item import Item
     from glasnost.judge.runner import stamped
 
     failed = False
-    while (batch := todo.get()) is not None:
+    while True:
+        try:
+            batch = todo.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and os.getppid() != parent:
+                return
+            continue
+        if batch is None:
+            break
         if failed:
             continue  # drain: what is left is judged after the audit
         try:
@@ -74,7 +83,7 @@ class JudgeAlong:
             self._todo: Any = ctx.Queue()
             self._done: Any = ctx.Queue()
             self._workers: list[Any] = [
-                ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts, os.getpid()),
                             name="glasnost-judge-along", daemon=True)
                 for _ in range(2 if (os.cpu_count() or 1) >= 4 else 1)]
         else:
