@@ -153,8 +153,9 @@ class DirectClient:
         self.host = parsed.host
         self.port = parsed.port or 80
         target = parsed.raw_path.decode("ascii")
+        name = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal is bracketed
         lines = [f"POST {target} HTTP/1.1",
-                 f"Host: {self.host}:{self.port}" if parsed.port not in (None, 80) else f"Host: {self.host}"]
+                 f"Host: {name}:{self.port}" if parsed.port not in (None, 80) else f"Host: {name}"]
         for name, value in headers.items():
             if name.lower() in ("host", "content-length", "transfer-encoding", "accept-encoding", "connection"):
                 continue
