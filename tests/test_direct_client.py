@@ -127,3 +127,11 @@ async def test_a_timeout_and_a_refused_connection_are_httpx_errors():
     await client.aclose()
     with pytest.raises(httpx.ConnectError):
         await DirectClient(f"http://127.0.0.1:{port}/v1/chat/completions", {}, 1.0, 0.2).post(b"{}")
+
+
+def test_the_head_is_built_once_with_the_host_as_http_wants_it():
+    head = DirectClient("http://[::1]:8000/v1/chat/completions", {"content-type": "application/json"}, 1, 1)._head
+    assert head.startswith(b"POST /v1/chat/completions HTTP/1.1\r\nHost: [::1]:8000\r\n")
+    assert DirectClient("http://example.test/v1/x", {}, 1, 1)._head.split(b"\r\n")[1] == b"Host: example.test"
+    with pytest.raises(ValueError):  # a header that could smuggle another line is refused, its value unshown
+        DirectClient("http://example.test/v1/x", {"authorization": "Bearer a\r\nX-Evil: 1"}, 1, 1)
