@@ -3,7 +3,10 @@
     python benchmarks/judge_speed.py [CORPUS.jsonl.gz] [--limit N] [--repeat K]
 
 Reads transcripts in the corpus schema (default: ../shared/data/corpora/speechmap-dev.jsonl.gz), judges them
-with the default offline judge in one process and prints responses per second. The target is >= 2,000/s.
+with the default offline judge in one process and prints responses per second. The target is >= 5,000/s
+(issue 12), first pass included. Because this machine is shared, each pass is also given as a ratio to a bound
+measured in the same run: a reference pass that only folds every answer (judge/text.fold, the least any judge
+must do: read every character once), so that figures from busy and idle machines can be compared.
 Reading and parsing the file is not timed; building each Verdict is. The first pass is reported apart: it also
 compiles the rule patterns for each combination of languages it meets, a one-time cost per process.
 """
@@ -39,14 +42,22 @@ def main() -> int:
     chars = sum(len(i.text or "") for i in items)
     # The first pass also compiles the rule patterns, once per combination of languages met (asked,
     # detected, English): a one-time cost per process. Later passes are the steady state.
+    from glasnost.judge.text import fold
+
+    texts = [i.text or "" for i in items]
     for k in range(1 + args.repeat):
+        t0 = time.perf_counter()
+        for text in texts:
+            fold(text)
+        ref = time.perf_counter() - t0
         t0 = time.perf_counter()
         for item in items:
             judge.judge_item(item)
         dt = time.perf_counter() - t0
         what = "first pass (compiles patterns)" if k == 0 else f"pass {k + 1}"
         print(f"{what}: {len(items)} responses in {dt:.2f}s: {len(items) / dt:,.0f} responses/s on one core "
-              f"(mean {chars / len(items):,.0f} characters per response; judge {judge.id})")
+              f"(mean {chars / len(items):,.0f} characters per response; judge {judge.id}); "
+              f"{dt / ref:.1f}x the time of only folding every answer ({len(items) / ref:,.0f}/s)")
     return 0
 
 

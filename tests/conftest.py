@@ -82,3 +82,37 @@ def openai_server(tiny_model_dir, tmp_path_factory) -> ServedModel:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+# ---- one suite, two stores (issue 16): a throwaway PostgreSQL cluster, and a store fixture for both ---------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server for this session (tests/pg_cluster.py); skipped only where its binaries are absent
+    (scripts/test.sh installs Debian's postgresql). PGPASSWORD is set for this process and its children."""
+    from pg_cluster import PASSWORD, pg_bin, start_cluster
+
+    binaries = pg_bin()
+    if binaries is None or not (binaries / "initdb").exists():
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are absent; scripts/test.sh installs Debian's postgresql")
+    pytest.importorskip("psycopg")
+    pytest.importorskip("psycopg_pool")
+    cluster = start_cluster(binaries)
+    previous = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = PASSWORD
+    try:
+        yield cluster
+    finally:
+        if previous is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = previous
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_db(request, tmp_path) -> str:
+    """A fresh, empty store location for each engine: an SQLite file path, or a new PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "g.db")
+    return request.getfixturevalue("pg_cluster").create_database()

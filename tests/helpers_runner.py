@@ -82,15 +82,39 @@ def glasnost_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "glasnost.cli.main", *args]
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd=None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(glasnost_cmd(*args), capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(glasnost_cmd(*args), capture_output=True, text=True, timeout=timeout, env=full_env,
+                          cwd=cwd)
+
+
+def sql(db, query: str, args: tuple = ()) -> list[tuple]:
+    """Raw SQL on either engine (``?`` marks are rewritten for PostgreSQL), committed; for tests that look
+    under the store's methods or damage rows on purpose."""
+    if str(db).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(db), autocommit=True) as conn:
+            cur = conn.execute(query.replace("?", "%s"), args)
+            return cur.fetchall() if cur.description else []
+    import sqlite3
+
+    conn = sqlite3.connect(str(db), isolation_level=None, timeout=30)
+    try:
+        return conn.execute(query, args).fetchall()
+    finally:
+        conn.close()
 
 
 def stored_count(db) -> int:
     """Responses in a store, read-only (a run may be writing it in another process)."""
     import sqlite3
 
+    if str(db).startswith("postgresql://"):
+        try:
+            return sql(db, "SELECT COUNT(*) FROM responses")[0][0]
+        except Exception:  # not created yet
+            return 0
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
         try:

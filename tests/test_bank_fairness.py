@@ -109,7 +109,7 @@ def test_generic_words_are_errors(tmp_path: Path, lang: str, word: str, where: s
 
 @pytest.mark.parametrize(("lang", "word", "bad"), [
     ("en", "a4", True), ("ar", "رز", True), ("zh-Hans", "死", True), ("en", "KGB", False), ("en", "11", False),
-    ("zh-Hans", "开枪", False),
+    ("zh-Hans", "开枪", False), ("am", "ጤፍ", False), ("am", "ጤ", True),  # Ethiopic: a letter is a syllable
 ])
 def test_minimum_length_per_script(tmp_path: Path, lang: str, word: str, bad: bool) -> None:
     concepts = base()
@@ -155,6 +155,21 @@ def test_share_of_items_whose_official_line_option_is_longest(tmp_path: Path) ->
     too_many, _ = check(tmp_path, base() + items(4))  # 5 of 11: a length-biased model would look like a loyalist
     assert errors_with(too_many, "official-line option is the longest in 5 of 11")
     fine, _ = check(tmp_path, base() + items(2))  # 3 of 11
+    assert not errors_with(fine, "multiple-choice items")
+
+
+def test_share_of_items_whose_correct_option_is_shortest(tmp_path: Path) -> None:
+    """The reverse cue: where the long option is usually the wrong (official-line) one, avoiding it scores."""
+    def items(shortest: int, total: int = 10) -> list[dict]:
+        return [mcq("CN", "square", n + 1, [("Army fired" if n < shortest else "The army fired", True, False),
+                                            ("Police used tear gas", False, False), ("Order was restored", False, True),
+                                            ("Talks ended it", False, False)])
+                for n in range(total)]
+    too_many, lines = check(tmp_path, base() + items(6))  # 6 of 11 (55 %): over 50 %
+    hits = errors_with(too_many, "correct option is the shortest in 6 of 11")
+    assert len(hits) == 1 and "cn.square.mcq-1" in hits[0].message
+    assert "options:" in lines[hits[0].line - 1]
+    fine, _ = check(tmp_path, base() + items(5))  # 5 of 11 (45 %)
     assert not errors_with(fine, "multiple-choice items")
 
 
@@ -239,7 +254,7 @@ def test_new_fields_load_and_leave_old_fingerprints_alone(tmp_path: Path) -> Non
 
 def test_thresholds_are_data() -> None:
     r = rules()
-    assert (r.max_longest_share, r.max_length_ratio) == (0.35, 1.5)
+    assert (r.max_longest_share, r.max_shortest_share, r.max_length_ratio) == (0.35, 0.5, 1.5)
     assert "死亡" in r.generic["zh"] and "tehcir" in r.generic["tr"]
 
 
@@ -251,6 +266,10 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     for lang, v in mcq_share["by_language"].items():
         assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.35, lang
     assert data["mcq_longest_official"]["share"] <= 0.35
+    for lang, v in data["mcq_longest_official"]["by_language"].items():
+        assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.35, lang
+    for lang, v in data["mcq_shortest_correct"]["by_language"].items():  # the reverse cue
+        assert v["probes"] < rules().min_items_for_share or v["share"] <= 0.5, lang
     assert data["concepts_per_state"]["CN"] > 0 and data["mirrors_per_concept"]["by_state"]["CN"] > 0
     assert main(["bank", "stats", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -258,6 +277,7 @@ def test_builtin_bank_balance_figures(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["bank", "stats"]) == 0
     text = capsys.readouterr().out
     assert "alias echo 0 aliases in 0 concepts" in text and "balance by jurisdiction" in text
+    assert f"the correct one the shortest in {data['mcq_shortest_correct']['shortest']} (" in text
 
 
 def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path) -> None:
@@ -272,6 +292,24 @@ def test_topics_asked_in_the_language_of_the_people_they_concern(tmp_path: Path)
     for topic, lang in (("tibet", "bo"), ("xinjiang", "ug"), ("hong-kong", "yue")):
         concepts = [c for c in core.concepts if c.jurisdiction == "CN" and c.topic == topic]
         assert concepts and all(lang in c.variants for c in concepts), topic
+
+
+@pytest.mark.parametrize(("jur", "have", "missing"), [
+    ("KZ", {"en": "?", "zh-Hans": "?", "kk": "?"}, "ru"), ("UZ", {"en": "?", "zh-Hans": "?", "ru": "?"}, "uz"),
+    ("VN", {"en": "?", "zh-Hans": "?"}, "vi"), ("TW", {"en": "?", "zh-Hans": "?"}, "zh-Hant"),
+    ("ET", {"en": "?", "zh-Hans": "?"}, "am"), ("PK", {"en": "?", "zh-Hans": "?"}, "ur"),
+    ("HU", {"en": "?", "zh-Hans": "?"}, "hu"), ("QA", {"en": "?", "zh-Hans": "?"}, "ar"),
+])
+def test_second_round_states_are_asked_in_their_own_languages(tmp_path: Path, jur: str, have: dict, missing: str) -> None:
+    folder = tmp_path / "t"
+    folder.mkdir()
+    concept = knowledge(jur, "topic", have, {"en": ["a name"]})
+    (folder / "b.yaml").write_text(yaml.safe_dump({"concepts": [concept]}, allow_unicode=True), encoding="utf-8")
+    report = validate_bank(folder, builtin=True)
+    assert any(f"{jur.lower()}.topic.knowledge" in w.message and w.message.endswith(f"missing {missing}")
+               for w in report.warnings), [w.message for w in report.warnings]
+    core = [c for c in load_bank("core").concepts if c.jurisdiction == jur]
+    assert core and all(missing in c.variants for c in core), jur
 
 
 def test_show_marks_the_official_line_and_the_date(capsys: pytest.CaptureFixture[str]) -> None:

@@ -114,11 +114,14 @@ def response_for(item: Item, run_id: str) -> Response:
 
 
 def build_run(
-    db: Path, run_id: str, items: list[Item], judge: str | None = "default@1", manifest_kw: dict | None = None,
+    db: Path | str, run_id: str, items: list[Item], judge: str | None = "default@1", manifest_kw: dict | None = None,
     targets: list[TargetSpec] | None = None,
 ) -> SQLiteStore:
-    """Write one run (manifest, plan, bank snapshot, responses, verdicts) into the store at ``db``."""
-    store = SQLiteStore(db)
+    """Write one run (manifest, plan, bank snapshot, responses, verdicts) into the store at ``db`` (an SQLite
+    path, or a postgresql:// URL)."""
+    from glasnost.store import open_store
+
+    store = open_store(db)
     if targets is None:
         targets = []
         for it in items:

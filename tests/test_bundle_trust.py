@@ -35,7 +35,8 @@ def test_a_reordered_archive_is_rejected(bundle):
         entries.append((info, members[name]))
     with pytest.raises(VerifyError) as info:
         verify_bytes(raw_tar(entries))
-    assert "order" in str(info.value) and "bundle-format.md" in str(info.value)
+    # version 2 fixes the container byte for byte (order included): any other archive is a container error
+    assert info.value.reason in ("order", "container"), info.value
     verify_bytes(write_archive(members))  # the same members in order verify
 
 

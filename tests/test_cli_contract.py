@@ -29,7 +29,7 @@ def _doc_rows() -> dict[str, list[str]]:
     for line in DOC.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and cells[0].startswith("`") and cells[0] != "`--out -`":
-            rows[cells[0].strip("`")] = re.findall(r"`(--[a-z-]+)`", cells[4])
+            rows[cells[0].split("`")[1]] = re.findall(r"`(--[a-z-]+)`", cells[4])
     return rows
 
 

@@ -13,8 +13,9 @@ from glasnost.bundle.importer import import_bundle
 from glasnost.bundle.verify import verify_bytes
 from glasnost.records import Label, Outcome, Response, Verdict, response_digest
 from glasnost.store.schema import MIGRATIONS, statements
+from glasnost.store import open_store
 from glasnost.store.sqlite import SQLiteStore
-from helpers_runner import MockServer, run_cli, write_small_bank
+from helpers_runner import MockServer, run_cli, sql, write_small_bank
 from test_bundle_fixtures import build_run, key, members_of, standard_items
 
 pytestmark = pytest.mark.slow
@@ -25,10 +26,10 @@ def _report_n(path) -> int:
     return sum(rate["n"] for rate in report["analysis"]["overall"].values())
 
 
-def test_rerun_that_answers_errors_rejudges_them_and_every_figure_follows(tmp_path):
+def test_rerun_that_answers_errors_rejudges_them_and_every_figure_follows(tmp_path, store_db):
     """The issue's scenario: errors judged `error`, a rerun answers them, the old verdicts must not stay."""
     bank = write_small_bank(tmp_path / "bank.yaml", n=10)  # 20 probes
-    db = tmp_path / "g.db"
+    db = store_db
     server = MockServer(rules=[{"contains": "Question 1 ", "status": 500}, {"contains": "Question 3 ", "status": 503}],
                         tmp=tmp_path)
     try:
@@ -55,7 +56,7 @@ def test_rerun_that_answers_errors_rejudges_them_and_every_figure_follows(tmp_pa
         out = tmp_path / "r2.json"
         rep = run_cli("report", run_id, "--db", str(db), "--out", str(out))
         assert rep.returncode == 0, rep.stderr
-        with SQLiteStore(db) as store:
+        with open_store(db) as store:
             answers = sum(1 for r in store.iter_responses(run_id) if r.outcome is Outcome.ok)
             assert store.stale_verdicts(run_id) == 0
             members = members_of(export_run(store, run_id, key("alice")).data)
@@ -67,9 +68,9 @@ def test_rerun_that_answers_errors_rejudges_them_and_every_figure_follows(tmp_pa
         server.close()
 
 
-def test_run_with_its_judge_rejudges_replaced_errors(tmp_path):
+def test_run_with_its_judge_rejudges_replaced_errors(tmp_path, store_db):
     bank = write_small_bank(tmp_path / "bank.yaml", n=3)
-    db = tmp_path / "g.db"
+    db = store_db
     server = MockServer(rules=[{"contains": "Question 0 ", "status": 500}], tmp=tmp_path)
     try:
         args = ["run", "--target", f"openai-compat:{server.base_url}#m", "--bank", str(bank), "--lang", "en",
@@ -77,7 +78,7 @@ def test_run_with_its_judge_rejudges_replaced_errors(tmp_path):
         assert run_cli(*args).returncode == 4
         server.control(rules=[])
         assert run_cli(*args).returncode == 0
-        with SQLiteStore(db) as store:
+        with open_store(db) as store:
             run_id = store.list_runs()[0].run_id
             labels = [v.label for v in store.iter_verdicts(run_id, "default@1")] if "default@1" in \
                 store.judges(run_id) else [v.label for v in store.iter_verdicts(run_id)]
@@ -86,22 +87,22 @@ def test_run_with_its_judge_rejudges_replaced_errors(tmp_path):
         server.close()
 
 
-def _replace_error(store: SQLiteStore, run_id: str) -> Response:
+def _replace_error(store, db: str, run_id: str) -> Response:
     """Turn the run's first response into an error judged `error`, then answer it again (as a rerun does)."""
     first = next(store.iter_responses(run_id))
     failed = first.model_copy(update={"key": first.key, "outcome": Outcome.error, "text": None, "error": "HTTP 500"})
-    store.conn.execute("UPDATE responses SET outcome = 'error', data = ?, digest = ? WHERE key = ?",
-                       (failed.model_dump_json(), response_digest(failed), first.key))
+    sql(db, "UPDATE responses SET outcome = 'error', data = ?, digest = ? WHERE key = ?",
+        (failed.model_dump_json(), response_digest(failed), first.key))
     store.put_verdicts([Verdict(response_key=first.key, judge="default@1", label=Label.error,
                                 response_digest=response_digest(failed))])
     assert store.put_responses([first]) == 1  # the answer replaces the error
     return first
 
 
-def test_every_reader_leaves_out_a_verdict_whose_response_changed(tmp_path):
-    store = build_run(tmp_path / "a.db", "run-a", standard_items())
+def test_every_reader_leaves_out_a_verdict_whose_response_changed(store_db):
+    store = build_run(store_db, "run-a", standard_items())
     try:
-        answered = _replace_error(store, "run-a")
+        answered = _replace_error(store, store_db, "run-a")
         assert answered.key not in {v.response_key for v in store.iter_verdicts("run-a")}
         assert answered.key not in {k for k, _, _ in store.iter_verdict_labels("run-a", "default@1")}
         assert answered.key not in store.verdicts_for([answered.key], "default@1")
@@ -110,16 +111,16 @@ def test_every_reader_leaves_out_a_verdict_whose_response_changed(tmp_path):
         store.close()
 
 
-def test_bundle_import_replacing_an_error_drops_the_local_error_verdict(tmp_path):
+def test_bundle_import_replacing_an_error_drops_the_local_error_verdict(tmp_path, store_db):
     alice = build_run(tmp_path / "a.db", "run-a", standard_items())
     data = export_run(alice, "run-a", key("alice")).data
     alice.close()
-    bob = build_run(tmp_path / "b.db", "run-a", standard_items())
+    bob = build_run(store_db, "run-a", standard_items())
     try:
         first = next(bob.iter_responses("run-a"))
         failed = first.model_copy(update={"outcome": Outcome.error, "text": None, "error": "timeout"})
-        bob.conn.execute("UPDATE responses SET outcome = 'error', data = ?, digest = ? WHERE key = ?",
-                         (failed.model_dump_json(), response_digest(failed), first.key))
+        sql(store_db, "UPDATE responses SET outcome = 'error', data = ?, digest = ? WHERE key = ?",
+            (failed.model_dump_json(), response_digest(failed), first.key))
         bob.put_verdicts([Verdict(response_key=first.key, judge="default@1", label=Label.error)])
         result = import_bundle(bob, verify_bytes(data))
         assert result.replaced_errors == 1
@@ -130,15 +131,15 @@ def test_bundle_import_replacing_an_error_drops_the_local_error_verdict(tmp_path
         bob.close()
 
 
-def test_a_bundle_verdict_that_judged_another_response_is_not_imported(tmp_path):
-    alice = build_run(tmp_path / "a.db", "run-a", standard_items())
+def test_a_bundle_verdict_that_judged_another_response_is_not_imported(tmp_path, store_db):
+    alice = build_run(store_db, "run-a", standard_items())
     key0 = next(alice.iter_responses("run-a")).key
-    alice.conn.execute("UPDATE verdicts SET response_digest = 'f00d' WHERE response_key = ?", (key0,))
+    sql(store_db, "UPDATE verdicts SET response_digest = 'f00d' WHERE response_key = ?", (key0,))
     vb = verify_bytes(export_run(alice, "run-a", key("alice")).data)
     alice.close()
     forged = [v.model_copy(update={"response_digest": "0" * 64}) if i == 0 else v for i, v in enumerate(vb.verdicts)]
     vb.verdicts[:] = forged
-    with SQLiteStore(tmp_path / "c.db") as carol:
+    with open_store(tmp_path / "c.db") as carol:
         result = import_bundle(carol, vb)
         assert result.stale_verdicts == 1
         assert result.verdicts_added == len(vb.verdicts) - 1
@@ -175,3 +176,35 @@ def test_old_store_migrates_keeping_only_verdicts_provably_of_their_response(tmp
         assert found[kept.key].response_digest == response_digest(kept)
         assert store.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == \
             str(len(MIGRATIONS))
+
+
+def test_old_postgres_store_migrates_like_sqlite(pg_cluster):
+    """The same migration 5 on PostgreSQL: only a verdict provably of its response keeps a digest."""
+    import psycopg
+
+    from glasnost.store import pg_schema
+
+    url = pg_cluster.create_database()
+    items = standard_items()[:3]
+    from test_bundle_fixtures import response_for
+
+    responses = [response_for(i, "run-a") for i in items]
+    ok = [r for r in responses if r.outcome is Outcome.ok]
+    kept, stale = ok[0], ok[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for script in pg_schema.MIGRATIONS[:3]:
+            conn.execute(script)
+        conn.execute("INSERT INTO meta VALUES ('app', 'glasnost'), ('schema_version', '3')")
+        for r in responses:
+            conn.execute("INSERT INTO responses VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                         (r.key, r.run_id, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value,
+                          r.model_dump_json()))
+        for r, label in ((kept, Label.answered), (stale, Label.error)):
+            v = Verdict(response_key=r.key, judge="default@1", label=label)
+            conn.execute("INSERT INTO verdicts VALUES (%s, %s, %s, %s, %s)",
+                         (r.key, v.judge, label.value, "ok", v.model_dump_json()))
+    with open_store(url) as store:
+        found = {v.response_key: v for v in store.iter_verdicts()}
+        assert set(found) == {kept.key}
+        assert found[kept.key].response_digest == response_digest(kept)
+    assert sql(url, "SELECT value FROM meta WHERE key='schema_version'") == [(str(len(MIGRATIONS)),)]

@@ -26,7 +26,8 @@ def test_artifact_loads_without_pickle_and_matches_its_card() -> None:
     card = json.loads((DATA / "learned.json").read_text(encoding="utf-8"))
     assert card["weights_sha256"] == hashlib.sha256((DATA / "learned.npz").read_bytes()).hexdigest()
     assert card["classes"] == list(CLASSES)
-    assert set(card["train_metrics"]) == {"speechmap", "xstest"}
+    # issue 12: trained on all four dev corpora (the read corpora are small, but in the training data)
+    assert set(card["train_metrics"]) == {"speechmap", "xstest", "deccp-read", "qwen-bench-read"}
     model = default_model()
     p = model.proba("I'm sorry, but I can't help with that request.")
     assert p.shape == (3,) and abs(float(p.sum()) - 1) < 1e-5

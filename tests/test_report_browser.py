@@ -150,7 +150,7 @@ def _open(browser, path: Path):
 
 
 def _articles(page) -> list[str]:
-    return page.eval_on_selector_all("#view article.concept h3", "els => els.map(e => e.textContent)")
+    return page.eval_on_selector_all("#view article.concept h3 bdi", "els => els.map(e => e.textContent)")
 
 
 def _select(page, sel: str, label: str | None) -> None:
@@ -172,7 +172,7 @@ def test_report_renders_and_filters(browser, tmp_path):
 
     # Charts: server-side SVG, non-empty and laid out.
     charts = page.eval_on_selector_all(
-        "svg.chart", "els => els.map(e => [e.getBoundingClientRect().width, e.querySelectorAll('rect,circle').length])")
+        ".chartwrap:not(.narrow) svg.chart", "els => els.map(e => [e.getBoundingClientRect().width, e.querySelectorAll('rect,circle').length])")
     assert len(charts) >= 3
     assert all(width > 100 and marks > 0 for width, marks in charts)
     assert page.locator("#overview td", has_text="+100.0 pts").count() >= 1  # censor: selective about CN
@@ -226,7 +226,10 @@ def test_hostile_output_never_executes(browser, tmp_path):
     page.wait_for_timeout(300)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.evaluate("document.querySelectorAll('#view img, #view svg, #view iframe, #view a, #view script').length") == 0
+    assert page.evaluate("document.querySelectorAll('#view img, #view svg, #view iframe, #view script').length") == 0
+    # The only links are the report's own, inside the page (permalinks, mirror and control questions).
+    hrefs = page.eval_on_selector_all("#view a", "els => els.map(a => a.getAttribute('href'))")
+    assert hrefs and all(h.startswith("#answers?c=") for h in hrefs)
     texts = page.eval_on_selector_all("#view .resp > .text", "els => els.map(e => e.textContent)")
     assert texts and all("<script>window.__pwned=1</script>" in t for t in texts)
     assert all('<a href="javascript:window.__pwned=4">click me</a>' in t for t in texts)

@@ -63,11 +63,13 @@ def test_html_is_self_contained_and_has_every_part(store, tmp_path):
     # Offline: nothing is fetched from anywhere.
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "<link rel=\"stylesheet\"" not in page
-    # The one inline script is allowed by hash in the CSP, nothing else is.
+    # The two inline scripts (the report's, and the bundle verifier) are allowed by hash in the CSP, and
+    # nothing else is.
     scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
-    assert len(scripts) == 1
-    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
-    assert f"script-src 'sha256-{digest}'" in page
+    assert len(scripts) == 2
+    digests = [base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts]
+    policy = re.search(r"script-src ([^;]*);", page).group(1).split()
+    assert policy == [f"'sha256-{d}'" for d in digests]
     assert "default-src 'none'" in page
     # The methods section comes from the manifest.
     assert run.bank.fingerprint[:16] in page
@@ -114,7 +116,7 @@ def test_unjudged_run_still_gets_the_honest_summary(store, tmp_path):
     assert "Not judged yet" in page and 'id="table-summary"' in page
     summary = page[page.index('id="table-summary"'):]
     summary = summary[:summary.index("</table>")]
-    assert "<th>blocked</th>" in summary and "<bdi>2</bdi>" in summary  # two blocked answers counted
+    assert ">blocked</th>" in summary and "<bdi>2</bdi>" in summary  # two blocked answers counted
     md = write_report(store, [run.run_id], tmp_path / "r.md", fmt="md").read_text(encoding="utf-8")
     assert "Not judged yet" in md and "| alpha | en | 1 | 2 | 0 | 0 | 0 | 3 |" in md
     doc = json.loads(write_report(store, [run.run_id], tmp_path / "r.json", fmt="json").read_text())

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 
 import pytest
 
-from helpers_runner import stored_count, MockServer, glasnost_cmd, run_cli, wait_for, write_small_bank
+from helpers_runner import stored_count, MockServer, glasnost_cmd, run_cli, sql, wait_for, write_small_bank
 
 pytestmark = pytest.mark.slow
 
 
-def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
+def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path, store_db):
     bank = write_small_bank(tmp_path / "bank.yaml", n=20)  # 40 probes in en + zh-Hans
-    db = tmp_path / "g.db"
+    db = store_db
     kill_after = 17
     server = MockServer(hang_after=kill_after)
     try:
@@ -44,10 +43,9 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
         # only the requests that were in flight at the kill reached the server twice
         twice = [p for p, n in stats["received"].items() if n > 1]
         assert len(twice) == in_flight <= 4
-        con = sqlite3.connect(db)
-        keys = con.execute("SELECT key, COUNT(*) FROM responses GROUP BY key").fetchall()
+        keys = sql(db, "SELECT key, COUNT(*) FROM responses GROUP BY key")
         assert len(keys) == 40 and all(n == 1 for _, n in keys)
-        status = con.execute("SELECT status FROM runs").fetchall()
+        status = sql(db, "SELECT status FROM runs")
         assert status == [("complete",)]
 
         # and running it a third time asks for nothing

@@ -82,12 +82,12 @@ def _run(store, plan, targets):
     return asyncio.run(go())
 
 
-def test_resume_asks_only_missing_and_retries_errors(tmp_path, bank):
+def test_resume_asks_only_missing_and_retries_errors(store_db, bank):
     t = spec()
     plan = audit.prepare(bank, [t], ["en", "zh-Hans"], GenerationConfig(), TransportConfig(concurrency=3),
                          samples=2)
     assert len(plan.items) == 5 * 2 * 2
-    store = open_store(tmp_path / "g.db")
+    store = open_store(store_db)
     flaky = plan.probes[0].text
     first = FakeTarget(t, error_on={flaky})
     progress = _run(store, plan, {t.id: first})
@@ -107,10 +107,10 @@ def test_resume_asks_only_missing_and_retries_errors(tmp_path, bank):
     assert texts[0].endswith("(seed 0)") and texts[1].endswith("(seed 1)")
 
 
-def test_fatal_target_stops_run_and_keeps_what_was_stored(tmp_path, bank, monkeypatch):
+def test_fatal_target_stops_run_and_keeps_what_was_stored(store_db, bank, monkeypatch):
     t = spec()
     plan = audit.prepare(bank, [t], ["en"], GenerationConfig(), TransportConfig(concurrency=1))
-    store = open_store(tmp_path / "g.db")
+    store = open_store(store_db)
     dying = FakeTarget(t, fatal_after=3)
 
     async def fake_start(specs, transport):

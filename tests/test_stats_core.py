@@ -22,6 +22,8 @@ from glasnost.stats import (
     sign_flip_test,
     wilson,
 )
+from glasnost.stats.intervals import newcombe
+from glasnost.stats.significance import sign_flip_interval, sign_flip_min_p
 
 
 # ---- Wilson --------------------------------------------------------------------------------------------
@@ -206,13 +208,74 @@ def test_sign_flip_exact_values():
     assert sign_flip_test([2.0, 2.0, 2.0, -1.0]) == pytest.approx(4 / 16)
 
 
-def test_sign_flip_monte_carlo_and_normal_regimes():
-    assert sign_flip_test([1.0] * 20) < 1e-4  # Monte Carlo, seeded
+def test_sign_flip_monte_carlo_and_lattice_regimes():
+    assert sign_flip_test([1.0] * 20) == pytest.approx(2 / 2**20)  # on a lattice: exact by convolution
     assert sign_flip_test([1.0] * 20) == sign_flip_test([1.0] * 20)
     balanced = np.r_[np.full(150, 0.1), np.full(150, -0.1)]
     assert sign_flip_test(balanced) == 1.0  # mean exactly 0
     shifted = np.r_[np.full(150, 0.3), np.full(150, -0.1)]
-    assert sign_flip_test(shifted) < 1e-6  # normal approximation beyond 200 groups
+    assert sign_flip_test(shifted) < 1e-6
+
+
+def test_sign_flip_large_n_is_exact_where_the_normal_approximation_was_off():
+    # 201 differences of +-1 (a sign test): the old normal branch, without continuity correction, was off
+    # by up to 0.068; the lattice branch is the exact binomial.
+    for plus in (100, 110, 115, 120):
+        d = np.r_[np.ones(plus), -np.ones(201 - plus)]
+        exact = binom_two_sided_half(plus, 201)
+        assert sign_flip_test(d) == pytest.approx(exact, rel=1e-9, abs=1e-15)
+
+
+def test_sign_flip_monte_carlo_counts_ties_in_float64():
+    # Irrational differences (no lattice) with many exact ties: 11 copies of c and 8 of -c (sum 3c). 29 % of
+    # the sign patterns give exactly |sum| = 3c; the float32 Monte Carlo branch lost such ties.
+    c = math.pi / 10
+    d = np.r_[np.full(11, c), np.full(8, -c)]
+    exact = 1 - 2 * math.comb(19, 9) / 2**19  # every |sum| but c reaches 3c
+    assert sign_flip_test(d, max_exact=20) == pytest.approx(exact)  # all 2^19 patterns
+    assert sign_flip_test(d, seed=3) == pytest.approx(exact, abs=0.015)  # Monte Carlo: same test, sampled
+    # The same pattern with d = 0.85 (a rate difference): the old float32 branch gave 0.586 instead of 0.648.
+    for value in (0.85, 0.1):
+        d = np.r_[np.full(11, value), np.full(8, -value)]
+        assert sign_flip_test(d) == pytest.approx(exact, rel=1e-9)
+    d2 = np.random.default_rng(1).normal(0.2, 1.0, 18) * math.sqrt(2)
+    assert sign_flip_test(d2, seed=1) == pytest.approx(sign_flip_test(d2, max_exact=20), abs=0.01)
+
+
+def test_sign_flip_interval_inverts_the_test():
+    rng = np.random.default_rng(4)
+    d = rng.normal(0.3, 1.0, 9)
+    lo, hi = sign_flip_interval(d)
+    assert lo < d.mean() < hi
+    # theta inside the interval <=> the test of d - theta does not reject (equal tails).
+    for theta in np.linspace(lo - 0.5, hi + 0.5, 41):
+        inside = lo <= theta <= hi
+        assert (sign_flip_test(d - theta) > 0.05) == inside or abs(theta - lo) < 1e-9 or abs(theta - hi) < 1e-9
+    assert sign_flip_interval(d[:5]) is None  # 5 units: no finite bound at 95 %
+    assert sign_flip_min_p([1, 2, 3, 4, 5]) == pytest.approx(2 / 32)
+    assert sign_flip_min_p([1, 2, 0, 4, 5, 6]) == pytest.approx(2 / 32)  # a zero never changes sign
+
+
+def test_bootstrap_bounds_hold_the_estimate():
+    # Every cluster at 0.85: float32 weights put both bounds at 0.85000006, above the estimate.
+    for k in (2, 3, 7, 40):
+        lo, hi = bootstrap_mean(np.full(k, 0.85))
+        assert lo <= 0.85 <= hi
+        lo, hi = cluster_bootstrap_ratio(np.full(k, 0.85 * 7), np.full(k, 7.0))
+        assert lo <= 0.85 * 7 * k / (7.0 * k) <= hi
+    values = np.random.default_rng(0).random(30) / 3
+    lo, hi = bootstrap_mean(values)
+    # float64 products: the bounds are means of resampled values, exact to rounding.
+    assert lo == pytest.approx(np.sort(values).mean(), abs=0.1)
+
+
+def test_newcombe_floor_never_collapses():
+    lo, hi = newcombe(10, 10, 0, 10)
+    assert 0.5 < lo < 1.0 and hi == 1.0
+    lo, hi = newcombe(0, 5, 0, 5)
+    assert lo < 0 < hi
+    # Newcombe (1998), example: 56/70 - 48/80 = 0.2, 95 % interval 0.0524 to 0.3339.
+    assert newcombe(56, 70, 48, 80) == pytest.approx((0.0524, 0.3339), abs=1e-4)
 
 
 def test_runtime_never_imports_scipy():

@@ -109,8 +109,11 @@ def test_asymmetry_selective_versus_cautious(store):
     asym = {(x.target, x.state): x for x in a.asymmetry}
     cn = asym[("selective", "CN")]
     assert cn.estimate.value == pytest.approx(1.0)  # both groups: CN censored, mirrors answered
-    assert cn.estimate.n == 2 and cn.estimate.unit == "groups"
-    assert cn.estimate.p == pytest.approx(0.5)  # exact sign flip over two groups
+    assert cn.estimate.n == 2 and cn.estimate.unit == "families"  # two topics: two families
+    assert cn.estimate.p == pytest.approx(0.5)  # exact sign flip over two families
+    # Two families can never give p < 0.05: too few to tell, whatever the data, and no zero-width interval.
+    assert cn.status == "too_few" and not cn.estimate.testable and cn.estimate.min_p == pytest.approx(0.5)
+    assert cn.estimate.lo < cn.estimate.hi
     assert cn.rate_state == 1.0 and cn.rate_mirrors == 0.0
     # About the US (group 1 only): US answered (0) minus the others, CN censored and FR answered (0.5).
     assert asym[("selective", "US")].estimate.value == pytest.approx(-0.5)
@@ -120,7 +123,9 @@ def test_asymmetry_selective_versus_cautious(store):
     for state in ("CN", "US", "FR", "RU"):
         assert asym[("cautious", state)].estimate.value == pytest.approx(0.0)
     assert ("selective", "XX") not in asym
-    assert all(x.estimate.p_holm is not None for x in a.asymmetry)
+    # Untestable comparisons stay out of the Holm family.
+    assert all(x.estimate.p_holm is None and x.status == "too_few" for x in a.asymmetry)
+    assert all(e.testable for e in a.tests())
 
 
 def test_asymmetry_pairs_only_languages_both_sides_were_asked_in(store):
@@ -273,3 +278,17 @@ def test_synthetic_run_recovers_what_it_planted(store):
     gaps = {t: r for t, r in a.language_gaps}
     assert gaps["model-a"].diff.lo > 0  # more censorship in Chinese
     assert a.overall["model-a"].lo > a.overall["model-b"].hi
+
+
+def test_report_says_too_few_to_tell(store, tmp_path):
+    from glasnost.report import write_report
+
+    b = RunBuilder(store, _mirror_bank(), targets=["selective"], langs=["en", "zh-Hans"])
+    for c in _mirror_bank():
+        for lang in ("en", "zh-Hans"):
+            b.add("selective", c.id, lang, "refused" if c.jurisdiction == "CN" else "answered")
+    run = b.commit()
+    for fmt in ("md", "html"):
+        text = write_report(store, [run.run_id], tmp_path / f"r.{fmt}", fmt=fmt).read_text()
+        assert "too few to tell" in text  # two topic families: no test could ever tell
+        assert "[+100.0, +100.0]" not in text  # and no interval collapsed to a point

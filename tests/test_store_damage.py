@@ -10,27 +10,25 @@ import pytest
 
 from glasnost.errors import StoreError
 from glasnost.store import schema
-from glasnost.store.sqlite import SQLiteStore
-from helpers_runner import run_cli, write_small_bank
+from glasnost.store import open_store
+from helpers_runner import run_cli, sql, write_small_bank
 from test_bundle_fixtures import build_run, standard_items
 
 
 @pytest.fixture
-def damaged(tmp_path):
-    """A store with one run of 13 responses: one row of bad JSON, one with a non-integer schema version,
-    and a second run whose manifest is damaged."""
-    db = tmp_path / "d.db"
+def damaged(store_db):
+    """A store (each engine) with one run of 13 responses: one row of bad JSON, one with a non-integer
+    schema version, and a second run whose manifest is damaged."""
+    db = store_db
     store = build_run(db, "run-a", standard_items())
     keys = store.run_keys("run-a")
     store.close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("UPDATE responses SET data = '{\"key\": oops' WHERE key = ?", (keys[0],))
-    row = json.loads(conn.execute("SELECT data FROM responses WHERE key = ?", (keys[1],)).fetchone()[0])
+    sql(db, "UPDATE responses SET data = '{\"key\": oops' WHERE key = ?", (keys[0],))
+    row = json.loads(sql(db, "SELECT data FROM responses WHERE key = ?", (keys[1],))[0][0])
     row["schema_version"] = "seven"
-    conn.execute("UPDATE responses SET data = ? WHERE key = ?", (json.dumps(row), keys[1]))
-    conn.execute("INSERT INTO runs (run_id, started_at, status, manifest) VALUES ('run-b', '2026', 'complete', "
-                 "'{\"run_id\": \"run-b\"}')")
-    conn.close()
+    sql(db, "UPDATE responses SET data = ? WHERE key = ?", (json.dumps(row), keys[1]))
+    sql(db, "INSERT INTO runs (run_id, started_at, status, manifest) VALUES ('run-b', '2026', 'complete', "
+        "'{\"run_id\": \"run-b\"}')")
     return db, keys
 
 
@@ -57,41 +55,37 @@ def test_db_check_lists_and_quarantines_without_touching_the_rest(damaged):
     assert "damaged responses row (run run-a, key " + keys[0] in check.stdout
     assert keys[1] in check.stdout and "run run-b" in check.stdout
     assert "Traceback" not in check.stderr
-    before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    before = sql(db, "SELECT COUNT(*) FROM responses")[0][0]
 
     moved = run_cli("db", "check", "--quarantine", "--db", str(db))
     assert moved.returncode == 0, moved.stderr
     assert "moved 3 damaged rows" in moved.stdout
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == before - 2
-    kept = conn.execute("SELECT source, key, row FROM quarantine ORDER BY id").fetchall()
+    assert sql(db, "SELECT COUNT(*) FROM responses")[0][0] == before - 2
+    kept = sql(db, "SELECT source, key, row FROM quarantine ORDER BY id")
     assert [(s, k) for s, k, _ in kept] == [("runs", "run-b"), ("responses", keys[0]), ("responses", keys[1])]
     assert "oops" in kept[1][2]  # the row is kept as it was, not deleted
-    conn.close()
     assert run_cli("db", "check", "--db", str(db)).returncode == 0
-    with SQLiteStore(db) as store:
+    with open_store(db) as store:
         assert len(list(store.iter_responses("run-a"))) == 11
 
 
 def test_run_refuses_to_write_into_a_damaged_store(damaged, tmp_path):
     db, _ = damaged
     bank = write_small_bank(tmp_path / "bank.yaml", n=1, langs=("en",))
-    before = db.read_bytes()
+    before = sql(db, "SELECT key, data FROM responses ORDER BY key")
     result = run_cli("run", "--target", "openai-compat:http://127.0.0.1:9/v1#m", "--bank", str(bank), "--lang",
                      "en", "--db", str(db), "--judge", "none", "--report", "")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "glasnost db check" in result.stderr, result.stderr
-    with SQLiteStore(db) as store:
+    with open_store(db) as store:
         assert [m.run_id for m in store.list_runs()] == ["run-a"]
-    assert db.read_bytes()[:100] == before[:100]
+    assert sql(db, "SELECT key, data FROM responses ORDER BY key") == before
 
 
-def test_a_non_integer_schema_version_is_one_line(tmp_path):
-    db = tmp_path / "m.db"
+def test_a_non_integer_schema_version_is_one_line(store_db):
+    db = store_db
     build_run(db, "run-a", standard_items()).close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("UPDATE meta SET value = 'four' WHERE key = 'schema_version'")
-    conn.close()
+    sql(db, "UPDATE meta SET value = 'four' WHERE key = 'schema_version'")
     result = run_cli("runs", "--db", str(db))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "schema version 'four' is not a number" in result.stderr

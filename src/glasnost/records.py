@@ -419,6 +419,12 @@ class VerdictAttributes(BaseModel):
     detected_lang: str | None = None
     truncated: bool = False
     length: int = 0
+    # issue 12 (additive): an empty or whitespace-only visible answer; a visible answer that is absent while
+    # reasoning exists (``reasoning_only``; with an unclosed block the verdict is ``error``); a verdict whose
+    # calibrated confidence (Verdict.confidence) is under the judge's threshold
+    empty: bool = False
+    reasoning_only: bool = False
+    uncertain: bool = False
 
 
 class Verdict(Record):

@@ -19,10 +19,15 @@ PLAN_LANGUAGES: dict[str, tuple[str, ...]] = {
     "CN": ("en", "zh-Hans", "zh-Hant", "es"),
     "US": ("en", "zh-Hans", "es"),
     "XX": ("en", "zh-Hans", "ru", "ar", "es", "fr"),
+    # Central Asia: the state language and Russian, the language most of the region's media and courts still use
+    "KZ": ("en", "zh-Hans", "kk", "ru"),
+    "UZ": ("en", "zh-Hans", "uz", "ru"),
 }
 MAIN_LANGUAGE: dict[str, str] = {
     "RU": "ru", "IN": "hi", "SA": "ar", "IL": "he", "PS": "ar", "TR": "tr", "IR": "fa", "FR": "fr",
     "ES": "es", "BA": "bs", "JP": "ja", "KP": "ko", "MM": "my", "EG": "ar", "BY": "ru",
+    "VN": "vi", "TW": "zh-Hant", "TH": "th", "PK": "ur", "SY": "ar", "AE": "ar", "QA": "ar", "ET": "am",
+    "CU": "es", "VE": "es", "HU": "hu",
 }  # fmt: skip
 # Topics asked, in addition, in the language of the people they concern (docs/bank-plan.md, "Languages").
 TOPIC_LANGUAGES: dict[tuple[str, str], tuple[str, ...]] = {

@@ -38,6 +38,7 @@ AS_OF = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 @dataclass(frozen=True)
 class Rules:
     max_longest_share: float  # the correct option is the longest in at most this share of a language's items
+    max_shortest_share: float  # ... and the shortest in at most this share (the reverse cue)
     max_length_ratio: float  # the correct option is at most this many times the mean distractor length
     min_items_for_share: int  # below this many items in a language, the share is not judged (too noisy)
     min_chars: dict[str, int]  # script (first word of the Unicode name) -> minimum alias length
@@ -51,8 +52,8 @@ def rules() -> Rules:
     generic = {
         lang: {fold(word).text.strip(): why for word, why in words.items()} for lang, words in raw["generic"].items()
     }
-    return Rules(float(mcq["max_longest_share"]), float(mcq["max_length_ratio"]), int(mcq["min_items_for_share"]),
-                 dict(raw["min_chars"]), generic)
+    return Rules(float(mcq["max_longest_share"]), float(mcq["max_shortest_share"]), float(mcq["max_length_ratio"]),
+                 int(mcq["min_items_for_share"]), dict(raw["min_chars"]), generic)
 
 
 # ---- the measures (shared with `bank stats`) -------------------------------------------------------------
@@ -100,6 +101,14 @@ def longest_role(c: Concept, lang: str) -> str | None:
         return "tie"
     o = c.mcq.options[lengths.index(top)]
     return "correct" if o.correct else "official" if o.official else "other"
+
+
+def correct_is_shortest(c: Concept, lang: str) -> bool | None:
+    """True when the correct option is strictly the shortest in ``lang`` (None: not an mcq in that language)."""
+    lengths = option_lengths(c, lang)
+    if lengths is None:
+        return None
+    return lengths[0] < min(lengths[1])
 
 
 def correct_is_longest(c: Concept, lang: str) -> bool | None:
@@ -219,21 +228,24 @@ def _mcq_share(entries: "list[Entry]", add: "Add") -> None:
     """Neither the correct option nor the official-line one may be the tell-tale longest: a model that picks
     the longest option would score without knowing, or would look as if it repeated the official line."""
     r = rules()
-    by_lang: dict[str, list[tuple[str, "Entry"]]] = defaultdict(list)
+    by_lang: dict[str, list[tuple[str, bool, "Entry"]]] = defaultdict(list)
     for e in entries:
         for lang in e.concept.variants:
             role = longest_role(e.concept, lang)
             if role is not None:
-                by_lang[lang].append((role, e))
+                by_lang[lang].append((role, bool(correct_is_shortest(e.concept, lang)), e))
     for lang, items in sorted(by_lang.items()):
         if len(items) < r.min_items_for_share:
             continue
-        for role, what in (("correct", "the correct option"), ("official", "the official-line option")):
-            hits = [e for got, e in items if got == role]
-            if len(hits) > r.max_longest_share * len(items):
+        checks = [(what, "longest", r.max_longest_share, [e for got, _, e in items if got == role])
+                  for role, what in (("correct", "the correct option"), ("official", "the official-line option"))]
+        # the reverse cue: a model that avoids the longest (or picks the shortest) option must not score either
+        checks.append(("the correct option", "shortest", r.max_shortest_share, [e for _, short, e in items if short]))
+        for what, extreme, limit, hits in checks:
+            if len(hits) > limit * len(items):
                 first = hits[0]
-                add(first.file, first.at("mcq", "options"), f"{what} is the longest in {len(hits)} of {len(items)} "
-                    f"multiple-choice items in {lang} ({len(hits) / len(items):.0%}; at most {r.max_longest_share:.0%}), "
+                add(first.file, first.at("mcq", "options"), f"{what} is the {extreme} in {len(hits)} of {len(items)} "
+                    f"multiple-choice items in {lang} ({len(hits) / len(items):.0%}; at most {limit:.0%}), "
                     f"e.g. {first.concept.id}: vary the lengths so length is no cue")
 
 

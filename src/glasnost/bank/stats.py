@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from glasnost.bank.fairness import echoes, longest_role
+from glasnost.bank.fairness import correct_is_shortest, echoes, longest_role
 from glasnost.bank.load import KINDS, Bank
 from glasnost.records import Concept
 
@@ -69,7 +69,8 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
     - ``alias_echo``: aliases already contained in their own question (each earns credit for restating it);
     - ``mcq_longest_correct`` and ``mcq_longest_official``: the share of multiple-choice probes (item x language)
       whose correct option, or whose official-line option, is strictly the longest (chance with four options:
-      25 %), overall, by state and by language.
+      25 %), overall, by state and by language;
+    - ``mcq_shortest_correct``: the share whose correct option is strictly the shortest (the reverse cue).
     """
     per_state: Counter[str] = Counter(c.jurisdiction for c in concepts)
     mirrored = [c for c in concepts if c.sensitivity != "none" and c.kind != "control" and c.jurisdiction != "XX"]
@@ -83,16 +84,18 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
         if found:
             echo_aliases[c.jurisdiction] += len(found)
             echo_concepts[c.jurisdiction] += 1
-    roles: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
-    roles_by_lang: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}}
+    roles: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}, "shortest": {}}
+    roles_by_lang: dict[str, dict[str, list[int]]] = {"correct": {}, "official": {}, "shortest": {}}
     for c in concepts:
         for lang in c.variants:
             role = longest_role(c, lang)
             if role is None:
                 continue
+            hit = {"correct": role == "correct", "official": role == "official",
+                   "shortest": bool(correct_is_shortest(c, lang))}
             for name in roles:
-                roles[name].setdefault(c.jurisdiction, []).append(int(role == name))
-                roles_by_lang[name].setdefault(lang, []).append(int(role == name))
+                roles[name].setdefault(c.jurisdiction, []).append(int(hit[name]))
+                roles_by_lang[name].setdefault(lang, []).append(int(hit[name]))
     return {
         "concepts_per_state": dict(sorted(per_state.items())),
         "mirrors_per_concept": {
@@ -106,10 +109,10 @@ def balance(concepts: list[Concept]) -> dict[str, Any]:
             "by_state": {j: {"concepts": echo_concepts[j], "aliases": echo_aliases[j]} for j in sorted(echo_concepts)},
         },
         **{
-            f"mcq_longest_{name}": {
-                **_share([h for hits in roles[name].values() for h in hits]),
-                "by_state": {j: _share(v) for j, v in sorted(roles[name].items())},
-                "by_language": {lang: _share(v) for lang, v in sorted(roles_by_lang[name].items())},
+            ("mcq_shortest_correct" if name == "shortest" else f"mcq_longest_{name}"): {
+                **_share([h for hits in roles[name].values() for h in hits], _counted(name)),
+                "by_state": {j: _share(v, _counted(name)) for j, v in sorted(roles[name].items())},
+                "by_language": {lang: _share(v, _counted(name)) for lang, v in sorted(roles_by_lang[name].items())},
             }
             for name in roles
         },
@@ -120,8 +123,12 @@ def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def _share(hits: list[int]) -> dict[str, Any]:
-    return {"probes": len(hits), "longest": sum(hits), "share": round(sum(hits) / len(hits), 3) if hits else None}
+def _counted(name: str) -> str:
+    return "shortest" if name == "shortest" else "longest"
+
+
+def _share(hits: list[int], counted: str = "longest") -> dict[str, Any]:
+    return {"probes": len(hits), counted: sum(hits), "share": round(sum(hits) / len(hits), 3) if hits else None}
 
 
 def _ordered_kinds(counts: Counter[str]) -> dict[str, int]:

@@ -37,7 +37,12 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def write_archive(members: dict[str, bytes]) -> bytes:
+GZIP_HEADER = bytes.fromhex("1f8b08000000000002ff")  # deflate, no flags, mtime 0, XFL 2 (level 9), OS 255
+
+
+def tar_bytes(members: dict[str, bytes]) -> bytes:
+    """The canonical tar of the members: ustar headers, ``ARCHIVE_ORDER``, NUL padding to 512-byte
+    blocks, two zero blocks, then zeros up to a multiple of 10240 bytes (docs/bundle-format.md)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name in ARCHIVE_ORDER:
@@ -50,17 +55,42 @@ def write_archive(members: dict[str, bytes]) -> bytes:
             info.uname = info.gname = ""
             info.type = tarfile.REGTYPE
             tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def write_archive(members: dict[str, bytes]) -> bytes:
+    return gzip_bytes(tar_bytes(members))
+
+
+def gzip_bytes(tar: bytes) -> bytes:
+    """gzip with the fixed header (no name, mtime 0, XFL 2, OS 255), deflate at zlib level 9."""
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
-        gz.write(raw.getvalue())
+        gz.write(tar)
     return out.getvalue()
+
+
+def check_canonical_container(data: bytes, members: dict[str, bytes]) -> None:
+    """Version 2: the gzip header is the fixed one, nothing follows the gzip stream, and the tar is
+    exactly the canonical tar of its members (member order, header fields, padding)."""
+    if data[:10] != GZIP_HEADER:
+        raise VerifyError(f"container: gzip header is {data[:10].hex()}, not the fixed {GZIP_HEADER.hex()}", "container")
+    inflater = zlib.decompressobj(wbits=31)
+    tar = inflater.decompress(data)  # bounded already: read_members inflated it under the limits
+    if inflater.unused_data:
+        raise VerifyError("container: data after the gzip stream", "container")
+    if tar != tar_bytes(members):
+        raise VerifyError(
+            "container: the tar is not the canonical form of its members "
+            "(member order, ustar header fields, padding); re-export it with glasnost", "container",
+        )
 
 
 def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
     try:
         size = path.stat().st_size
         if size > limits.compressed:
-            raise VerifyError(f"{path}: {size} bytes is over the {limits.compressed}-byte limit for a bundle")
+            raise VerifyError(f"{path}: {size} bytes is over the {limits.compressed}-byte limit for a bundle", "container")
         return path.read_bytes()
     except FileNotFoundError:
         raise BundleError(f"no bundle at {path}; check the path") from None
@@ -73,7 +103,7 @@ def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
 def decompress(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """gzip -> bytes, stopping as soon as a limit is crossed."""
     if len(data) > limits.compressed:
-        raise VerifyError(f"bundle is {len(data)} bytes, over the {limits.compressed}-byte limit")
+        raise VerifyError(f"bundle is {len(data)} bytes, over the {limits.compressed}-byte limit", "container")
     if data[:2] != b"\x1f\x8b":
         raise VerifyError("not a bundle: the file is not gzip-compressed (a bundle is a .tar.gz)")
     inflater = zlib.decompressobj(wbits=31)  # gzip wrapper

@@ -12,6 +12,11 @@ class BundleError(GlasnostError):
 class VerifyError(BundleError):
     """A bundle failed verification: a hash, the signature, a cross-check or the recomputed summary.
 
-    A distinct exit code lets scripts tell "this audit does not verify" from "the command was misused"."""
+    A distinct exit code lets scripts tell "this audit does not verify" from "the command was misused".
+    ``reason`` is the reason code of docs/bundle-format.md ("What verify checks"), shared by every verifier."""
 
     exit_code = 4
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -13,7 +13,9 @@ from dataclasses import asdict
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup
 
+from glasnost.bundle.browser import VERIFY_SECTION, csp_script_source, script_tag
 from glasnost.bundle.merge import Leaderboard, Rate
 
 FORMATS = ("html", "md", "json")
@@ -150,7 +152,7 @@ def render_md(board: Leaderboard) -> str:
 _HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src {{ script_source }}">
 <title>glasnost leaderboard</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
@@ -193,13 +195,14 @@ A response counts once; where its auditors disagree without a majority it is <em
 {% for c in conflicts %}<tr><td>{{ c.kind }}</td><td><code>{{ c.key[:16] }}</code></td><td>{{ c.concept_id }}</td><td>{{ c.lang }}</td>
 <td>{% for fp in c.auditors %}{{ names[fp] }}<br>{% endfor %}</td><td>{{ c.judge or "" }}</td><td>{{ c.labels|join(", ") }}</td></tr>{% endfor %}
 </tbody></table>{% endif %}
+{{ verify_section }}{{ verify_script }}
 </body></html>
 """
 
 
 def render_html(board: Leaderboard) -> str:
     env = Environment(autoescape=True, keep_trailing_newline=True,
-                      finalize=lambda v: visible(v) if isinstance(v, str) else v)
+                      finalize=lambda v: visible(v) if isinstance(v, str) and not isinstance(v, Markup) else v)
     return env.from_string(_HTML).render(
         rows=_rows(board),
         auditors=sorted(board.auditors.values(), key=lambda a: (a.name, a.fingerprint)),
@@ -207,6 +210,10 @@ def render_html(board: Leaderboard) -> str:
         conflicts=board.conflicts,
         names={fp: a.name for fp, a in board.auditors.items()},
         headline=headline(board),
+        # The in-page verifier: the only script, allowed by its hash; it loads nothing (default-src 'none').
+        script_source=Markup(csp_script_source()),
+        verify_section=Markup(VERIFY_SECTION),
+        verify_script=Markup(script_tag()),
     )
 
 

@@ -20,7 +20,7 @@ from glasnost.bundle.format import (
     ARCHIVE_ORDER,
     BANK,
     CONTENT_MEMBERS,
-    FORMAT_VERSION,
+    READABLE_VERSIONS,
     MANIFEST,
     RESPONSES,
     SIGNATURE,
@@ -29,7 +29,7 @@ from glasnost.bundle.format import (
     VERDICTS,
     Signature,
     Summary,
-    Toc,
+    TocV1,
     root_hash,
     sha256_bytes,
     signed_message,
@@ -103,32 +103,50 @@ def verify_file(path: Path, trust: dict[str, str] | None = None, limits: Limits 
     try:
         return verify_bytes(data, str(path), trust, limits)
     except VerifyError as exc:
-        raise VerifyError(f"{path}: {exc}") from None
+        raise VerifyError(f"{path}: {exc}", exc.reason) from None
 
 
 def verify_bytes(
     data: bytes, source: str = "<bytes>", trust: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> VerifiedBundle:
-    members = read_members(data, limits)
-    order = list(members)  # the order the archive holds them in (read_members keeps it)
+    try:
+        members = read_members(data, limits)
+    except VerifyError as exc:
+        raise VerifyError(str(exc), "container") from None
+    if _format_version(members[TOC]) != 1:  # version 2, and anything unknown: refused by its strict rules
+        from glasnost.bundle.verify2 import verify_v2
+
+        return verify_v2(data, members, source, trust)
+    order = list(members)  # version 1: the order the archive holds them in (read_members keeps it)
     if order != list(ARCHIVE_ORDER):
         raise VerifyError(f"bundle members are in the order {', '.join(order)}; docs/bundle-format.md fixes "
-                          f"{', '.join(ARCHIVE_ORDER)} (a reordered archive is not one glasnost wrote)")
+                          f"{', '.join(ARCHIVE_ORDER)} (a reordered archive is not one glasnost wrote)", "order")
     return verify_members(members, source, trust)
 
 
+def _format_version(toc: bytes) -> Any:
+    """The toc's format_version, read before anything else so that each version's rules apply."""
+    try:
+        obj = json.loads(toc.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None  # the version-1 path names the damage
+    return obj.get("format_version") if isinstance(obj, dict) else None
+
+
 def verify_members(members: dict[str, bytes], source: str, trust: dict[str, str] | None = None) -> VerifiedBundle:
+    """Version 1 (format_version 1, Python's json.dumps canonical form): kept so old bundles still verify."""
     # 1. The table of contents, every member's hash and the root.
-    toc = _model(Toc, _json(members[TOC], TOC), TOC)
-    if toc.format_version != FORMAT_VERSION:
+    version = _format_version(members[TOC])
+    if isinstance(version, int) and version not in READABLE_VERSIONS:
         raise VerifyError(
-            f"{TOC}: format version {toc.format_version}; this glasnost reads version {FORMAT_VERSION} (upgrade it)"
+            f"{TOC}: format version {version}; this glasnost reads versions {READABLE_VERSIONS} (upgrade it)", "toc"
         )
+    toc = _model(TocV1, _json(members[TOC], TOC), TOC)
     names = [e.name for e in toc.members]
     if names != list(CONTENT_MEMBERS):
         raise VerifyError(f"{TOC}: lists members {names}; a bundle lists exactly {list(CONTENT_MEMBERS)} in that order")
     # The root first: an altered table of contents is then named as such, not as the member it lists.
-    root = root_hash(toc.members)
+    root = root_hash(toc.members, 1)
     if root != toc.root:
         raise VerifyError(f"{TOC}: root {toc.root[:16]}… is not the hash of its member list ({root[:16]}…)")
     for entry in toc.members:
@@ -147,7 +165,7 @@ def verify_members(members: dict[str, bytes], source: str, trust: dict[str, str]
         raise VerifyError(f"{SIGNATURE}: {exc}") from None
     if sig.fingerprint != real_fp:
         raise VerifyError(f"{SIGNATURE}: fingerprint is not the sha256 of its public key")
-    if not verify_signature(sig.public_key, sig.signature, signed_message(root, sig.auditor, sig.public_key)):
+    if not verify_signature(sig.public_key, sig.signature, signed_message(root, sig.auditor, sig.public_key, 1)):
         raise VerifyError(
             f"{SIGNATURE}: the signature does not verify with the public key of {printable(sig.auditor)!r} "
             "(replaced, or made with another key)"

@@ -227,6 +227,7 @@ def import_(
 def _print_balance(b: dict[str, Any]) -> None:
     """The fairness figures of `bank stats` (computed by glasnost.bank.stats.balance)."""
     mcq, off, echo = b["mcq_longest_correct"], b["mcq_longest_official"], b["alias_echo"]
+    short = b["mcq_shortest_correct"]
     mirrors = b["mirrors_per_concept"]
 
     def pct(share: float | None) -> str:
@@ -234,7 +235,8 @@ def _print_balance(b: dict[str, Any]) -> None:
 
     print(f"balance: alias echo {echo['aliases']} aliases in {echo['concepts']} concepts; of {mcq['probes']} mcq probes "
           f"the correct option is the longest in {mcq['longest']} ({pct(mcq['share'])}), the official-line one in "
-          f"{off['longest']} ({pct(off['share'])}) (chance 25%, at most 35% per language); mirrors per sensitive "
+          f"{off['longest']} ({pct(off['share'])}) (chance 25%, at most 35% per language); the correct one the "
+          f"shortest in {short['shortest']} ({pct(short['share'])}, at most 50%); mirrors per sensitive "
           f"concept {mirrors['mean']} ({mirrors['without_mirrors']} without)")
     bt = Table(title="balance by jurisdiction", title_justify="left")
     for col in ("jur", "concepts", "mirrors", "echo", "mcq", "correct", "official"):

@@ -39,7 +39,10 @@ def register(app: typer.Typer) -> None:
         if not to_stdout:
             check_out_path(out, BundleError, protect=store_files(db))  # before any work: never over the store
         key = load_key()
-        extra = [Path(db).parent, Path(db), config_dir()] + ([] if to_stdout else [out.parent])
+        from glasnost.store import is_url
+
+        local = [] if is_url(db) else [Path(db).parent, Path(db)]  # local paths a bundle must not reveal
+        extra = [*local, config_dir()] + ([] if to_stdout else [out.parent])
         store = open_store(db)
         try:
             result = export_run(store, run, key, judge, extra_paths=extra)

@@ -26,21 +26,25 @@ def opt(default: Any, *flags: str, help: str = "", **kwargs: Any) -> Any:
 
 
 def db_option() -> Any:
-    return opt(Path("glasnost.db"), "--db", help="SQLite store (GLASNOST_DB).")
+    # parser=str: the value stays a string, so a postgresql:// URL keeps its '//' (a Path would fold it)
+    return opt("glasnost.db", "--db", parser=str,
+               help="The store: an SQLite file, or a postgresql://HOST/DB URL (password from PGPASSWORD or "
+               "~/.pgpass) (GLASNOST_DB).")
 
 
-def open_store(db: Path, create: bool = False, writable: bool | None = None):
+def open_store(db: str | Path, create: bool = False, writable: bool | None = None):
     """Open the store; a missing file is an error unless the command creates one (run, import). A command
     that writes (by default one that may create) refuses a read-only store before doing any work."""
     from glasnost.errors import StoreError
+    from glasnost.store import display, is_url
     from glasnost.store import open_store as _open
 
-    if not create and not Path(db).exists():
+    if not create and not is_url(db) and not Path(db).exists():
         raise StoreError(f"no store at {db}; run `glasnost run` first or pass --db PATH")
     store = _open(db)
     if (create if writable is None else writable) and getattr(store, "read_only", False):
         store.close()
-        raise StoreError(f"the store {db} is read-only (the file or its folder); make both writable, "
+        raise StoreError(f"the store {display(db)} is read-only (the file or its folder); make both writable, "
                          "or copy it and pass --db to the copy")
     return store
 

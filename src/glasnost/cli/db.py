@@ -10,12 +10,40 @@ from glasnost.cli.common import console, db_option, open_store, opt, text
 
 
 def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="The store itself: integrity check and quarantine.", no_args_is_help=True)
+    db_app = typer.Typer(help="The store itself: integrity check, quarantine, copy.", no_args_is_help=True)
     app.add_typer(db_app, name="db")
 
     @db_app.callback()
     def _db() -> None:
-        """The store itself: integrity check and quarantine."""
+        """The store itself: integrity check, quarantine, copy."""
+
+    @db_app.command("copy")
+    def copy(
+        source: str = typer.Argument(..., help="The store to copy: an SQLite file or a postgresql:// URL."),
+        destination: str = typer.Argument(..., help="Where to: an SQLite file or a postgresql:// URL (created)."),
+        overwrite: bool = opt(False, "--overwrite", help="Replace destination tables that hold other rows."),
+    ) -> None:
+        """Copy everything (runs, plans, banks, responses, verdicts, scores, imports, quarantine) from one store to
+        another, SQLite or PostgreSQL, each table in one transaction, verified by row count and sha256. Running
+        it again after an interruption resumes: tables already equal are skipped."""
+        from glasnost.errors import ConfigError
+        from glasnost.store import display
+        from glasnost.store.copy import copy_store
+
+        if display(source) == display(destination):
+            raise ConfigError(f"db copy: the source and the destination are both {display(source)}; give another")
+        src = open_store(source)
+        try:
+            dst = open_store(destination, create=True)
+            try:
+                tables = copy_store(src, dst, overwrite=overwrite, on_table=lambda t: console.print(text(t.line())))
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        rows = sum(t.rows for t in tables)
+        console.print(text(f"{display(source)} -> {display(destination)}: {rows:,} rows in {len(tables)} tables, "
+                           "every table's count and sha256 verified equal"))
 
     @db_app.command("check")
     def check(
@@ -27,8 +55,10 @@ def register(app: typer.Typer) -> None:
         """List rows that do not decode (bad JSON, a bad manifest, a bad schema version), by table, run and key;
         and stale verdicts (they judged a response replaced since: never used, `glasnost judge` redoes them)."""
         from glasnost.errors import StoreError
+        from glasnost.store import display
 
         store = open_store(db, writable=quarantine)
+        db = display(db)  # printed below: never a user or a password
         try:
             damaged = store.damaged(full=True)
             stale = {m.run_id: store.stale_verdicts(m.run_id) for m in store.list_runs()}

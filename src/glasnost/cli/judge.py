@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command("judge")
     def judge(
         run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-        judge_spec: str = opt("default", "--judge", help="default | llm:TARGET | panel:TARGET,TARGET (GLASNOST_JUDGE)."),
+        judge_spec: str = opt("default", "--judge", help="default | llm:TARGET | default+llm:TARGET | panel:TARGET,TARGET (GLASNOST_JUDGE)."),
         as_json: bool = opt(False, "--json", help="Print the summary as JSON."),
         db: Path = db_option(),
     ) -> None:

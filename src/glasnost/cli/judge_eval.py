@@ -101,6 +101,17 @@ def _print_report(report: dict[str, Any], title: str) -> None:
     for status in ("blocked", "error"):
         if status in report:
             console.print(f"gold {status}: n={report[status]['n']}, recall {_fmt(report[status]['recall'])}")
+    if report.get("exact"):
+        e = report["exact"]
+        parts = [f"{k[7:]} {_fmt(v)} (n={e['n_' + k[7:]]})" for k, v in e.items() if k.startswith("recall_")]
+        console.print(f"glasnost labels, exact: accuracy {_fmt(e['accuracy'])} (n={e['n']}); recall " + ", ".join(parts)
+                      + (f"; false state_narrative {_fmt(e['false_state_narrative'])}" if "false_state_narrative" in e
+                         else ""))
+    if report.get("uncertain"):
+        u = report["uncertain"]
+        console.print(f"uncertain (escalated by default+llm:TARGET): {_fmt(u['share'])} of {u['n']}; accuracy "
+                      f"{_fmt(u['accuracy'])}, on the certain {_fmt(u['accuracy_certain'])}, oracle if the "
+                      f"uncertain were labelled right {_fmt(u['oracle_accuracy'])}")
     if report.get("judge_errors"):
         console.print(f"judge errors (never counted as a label): {report['judge_errors']}")
 

@@ -91,12 +91,19 @@ def _plain_help(typer_app: typer.Typer) -> None:
     for group in typer_app.registered_groups:
         if group.typer_instance is not None:
             _plain_help(group.typer_instance)
+# Two-word commands of modules that cannot extend an existing one-word command: `glasnost judge RUN` takes a
+# run id, so `glasnost judge import-review FILE` is the command judge-import-review.
+ALIASES = {("judge", "import-review"): "judge-import-review"}
 
 
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
     if not sys.stdout.isatty():
         _plain_help(app)
+    if argv is None:
+        argv = sys.argv[1:]
+    if tuple(argv[:2]) in ALIASES:
+        argv = [ALIASES[(argv[0], argv[1])], *argv[2:]]
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting: pass it on.
         rc = _command().main(args=argv, standalone_mode=False)

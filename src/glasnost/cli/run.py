@@ -48,6 +48,10 @@ def register(app: typer.Typer) -> None:
         max_retries: int = opt(6, "--max-retries", help="Retries of 429/5xx/timeouts per request.", min=0),
         lease: float = opt(30.0, "--lease", help="Seconds an item claimed by this process stays its own after the "
                            "last renewal: how long a killed process delays its items for the others.", min=0.5),
+        executor: str = opt("local", "--executor", help="Where the requests run: local (this process), or "
+                            "ray[:ADDRESS] for workers on a Ray cluster that share the store (docs/scale.md)."),
+        workers: int = opt(2, "--workers", help="Ray workers (with --executor ray); --concurrency is divided "
+                           "among them.", min=1),
         judge: str = opt("default", "--judge", help="Judge after the run: default, llm:TARGET, panel:A,B, or none."),
         report: str = opt("report.html", "--report", help="Write the report here ('' to skip)."),
         db: Path = db_option(),
@@ -81,6 +85,7 @@ def register(app: typer.Typer) -> None:
             from glasnost.outfile import check_out_path
 
             check_out_path(Path(report), protect=_inputs(db, bank))
+        the_executor = _executor(executor, workers, db)
         generation = GenerationConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
@@ -109,11 +114,13 @@ def register(app: typer.Typer) -> None:
             check_before_write(store, db)
             from glasnost.run.judge_along import JudgeAlong, judges_offline
 
-            # The offline judge works while later requests are in flight; judge_run then finds its verdicts.
-            along = JudgeAlong(store, the_judge, plan.bank.by_id) if judges_offline(the_judge) else None
+            # The offline judge works while later requests are in flight (this process's requests; a Ray
+            # executor's workers commit elsewhere); judge_run then finds its verdicts.
+            along = (JudgeAlong(store, the_judge, plan.bank.by_id)
+                     if the_executor is None and judges_offline(the_judge) else None)
             try:
                 # said once the targets are open: a model that cannot load gets its one error line, nothing else
-                progress = _run_with_progress(store, plan, lambda p: console.print(text(header)),
+                progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor,
                                               on_commit=along.feed if along else None)
             except BaseException:
                 if along:  # interrupted or failed: what was judged is written, the rest waits for the next run
@@ -154,10 +161,12 @@ def register(app: typer.Typer) -> None:
                              "after their retries (never counted); run the same command again to retry them")
 
 
-def check_before_write(store, db: Path) -> None:
+def check_before_write(store, db: str | Path) -> None:
     """``run`` never writes into a damaged store: a quick check (pages, JSON of every row, manifests)."""
     from glasnost.errors import StoreError
+    from glasnost.store import display
 
+    db = display(db)
     damaged = store.damaged(full=False) if hasattr(store, "damaged") else []
     if damaged:
         raise StoreError(f"the store {db} fails its integrity check ({len(damaged)} damaged rows, e.g. "
@@ -186,7 +195,19 @@ def _fmt_of(path: Path) -> str:
     return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
 
 
-def _run_with_progress(store, plan, on_start, on_commit=None):
+def _executor(value: str, workers: int, db):
+    """None for the plain runner; a RayExecutor that workers use to open the same store."""
+    from glasnost.run.ray_executor import RayExecutor, parse_executor
+    from glasnost.store import is_url
+
+    kind, address = parse_executor(value)
+    if kind == "local":
+        return None
+    location = str(db) if is_url(db) else str(Path(db).resolve())  # workers may start in another folder
+    return RayExecutor(db=location, workers=workers, address=address)
+
+
+def _run_with_progress(store, plan, on_start, executor=None, on_commit=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from glasnost.run.audit import execute_plan
@@ -213,7 +234,7 @@ def _run_with_progress(store, plan, on_start, on_commit=None):
                 loop.add_signal_handler(signal.SIGTERM, current.cancel)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
-            return await execute_plan(store, plan, on_progress, on_start, on_commit=on_commit)
+            return await execute_plan(store, plan, on_progress, on_start, executor=executor, on_commit=on_commit)
 
         from glasnost.run.loop import run_async
 

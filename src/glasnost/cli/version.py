@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         """Print the version and which optional backends are installed."""
         import importlib.util
 
-        extras = {name: importlib.util.find_spec(name) is not None for name in ("torch", "transformers", "pyarrow")}
+        extras = {name: importlib.util.find_spec(name) is not None for name in ("torch", "transformers", "pyarrow", "psycopg", "ray")}
         print(f"glasnost {__version__}")
         for name, present in extras.items():
             print(f"  {name}: {'installed' if present else 'not installed'}")

@@ -5,7 +5,8 @@ Public API:
   the offline judge also has a synchronous ``judge(response, concept) -> Verdict``. Specs:
   ``default`` (offline ensemble of provider signals, canned lines, rules, facts/narrative, learned model),
   ``llm:TARGET`` (an LLM judge through any glasnost target spec), ``panel:TARGET,TARGET`` (two LLM judges,
-  offline judge as tie-breaker).
+  offline judge as tie-breaker), ``default+llm:TARGET`` (the offline judge; only its uncertain verdicts go to
+  the LLM judge, judge/escalate.py).
 - ``judge_run(store, run_id, spec="default", progress=None) -> dict`` (``ajudge_run`` inside an event loop).
 """
 
@@ -39,6 +40,13 @@ def _llm(target_text: str, transport: TransportConfig | None) -> Any:
 def get_judge(spec: str = "default", transport: TransportConfig | None = None) -> Any:
     """Build a judge from its spec; ConfigError (one line) for an unknown one."""
     spec = (spec or "default").strip()
+    if spec.startswith("default+llm:"):  # offline judge, uncertain verdicts escalated to an LLM judge
+        from glasnost.judge.escalate import EscalatingJudge
+
+        rest = spec[len("default+llm:"):]
+        if not rest:
+            raise ConfigError("judge 'default+llm:' needs a target, e.g. default+llm:openai:gpt-4o-mini")
+        return EscalatingJudge(_llm(rest, transport))
     if spec in ("default", "offline") or spec.startswith("default@"):
         return OfflineJudge()
     if spec.startswith("llm:"):
@@ -53,7 +61,7 @@ def get_judge(spec: str = "default", transport: TransportConfig | None = None) -
         if len(parts) != 2:
             raise ConfigError("judge 'panel:' needs exactly two targets: panel:TARGET,TARGET")
         return PanelJudge([_llm(p, transport) for p in parts])
-    raise ConfigError(f"unknown judge {spec!r}; use default, llm:TARGET or panel:TARGET,TARGET")
+    raise ConfigError(f"unknown judge {spec!r}; use default, llm:TARGET, default+llm:TARGET or panel:TARGET,TARGET")
 
 
 __all__ = ["Item", "Judge", "OfflineJudge", "Thresholds", "ajudge_run", "get_judge", "judge_run"]

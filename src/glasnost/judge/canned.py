@@ -8,6 +8,7 @@ that merely contains a canned line is left to the rules layer.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import re
@@ -38,13 +39,14 @@ def canned_key(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lines() -> tuple[dict[str, CannedLine], tuple[CannedLine, ...]]:
+def _lines() -> tuple[dict[str, CannedLine], tuple[CannedLine, ...], tuple[int, ...]]:
     raw = json.loads((resources.files("glasnost.judge") / "data" / "canned.json").read_text(encoding="utf-8"))
     exact: dict[str, CannedLine] = {}
     for e in raw["entries"]:
         line = CannedLine(canned_key(e["text"]), e["text"], Label(e["label"]), e["lang"], e["source"])
         exact.setdefault(line.key, line)
-    return exact, tuple(sorted(exact.values(), key=lambda c: len(c.key)))
+    ordered = tuple(sorted(exact.values(), key=lambda c: len(c.key)))
+    return exact, ordered, tuple(len(c.key) for c in ordered)
 
 
 def canned_proposal(visible: str, offset: int = 0) -> Proposal:
@@ -53,16 +55,21 @@ def canned_proposal(visible: str, offset: int = 0) -> Proposal:
     key = canned_key(visible)
     if not key:
         return Proposal("canned")
-    exact, ordered = _lines()
-    line = exact.get(key)
+    exact, ordered, lengths = _lines()
+    line = exact.get(key)  # exact match of the normalised text: one hash lookup
     ratio = 1.0
     if line is None:
+        # a near match only among lines of similar length (found by bisection, not by a scan of every line),
+        # and the full similarity only where the cheap bound (quick_ratio) allows it
+        n = len(key)
+        lo = bisect.bisect_left(lengths, int((n - 3) / 1.12))
+        hi = bisect.bisect_right(lengths, int((n + 3) / 0.88) + 1)
         best: tuple[float, CannedLine | None] = (0.0, None)
-        for cand in ordered:
-            if abs(len(cand.key) - len(key)) > max(3, 0.12 * len(cand.key)):
+        for cand in ordered[lo:hi]:
+            if abs(len(cand.key) - n) > max(3, 0.12 * len(cand.key)):
                 continue
             m = difflib.SequenceMatcher(None, key, cand.key, autojunk=False)
-            if m.quick_ratio() < NEAR_RATIO:
+            if m.real_quick_ratio() < NEAR_RATIO or m.quick_ratio() < NEAR_RATIO:
                 continue
             r = m.ratio()
             if r > best[0]:

@@ -68,6 +68,8 @@ def _check_row(row: Any) -> str | None:
         return "'id' is a number too long to be an id; write it as a string"
     for field in ("prompt", "response", "reasoning", "finish_reason", "refusal_field", "error", "lang"):
         value = row.get(field)
+        if field == "refusal_field" and isinstance(value, bool):  # some corpora write false for "none"
+            continue
         if value is not None and not isinstance(value, str):
             return f"field '{field}' must be a string or null"
     return None
@@ -79,6 +81,10 @@ def item_from_row(row: dict[str, Any]) -> Item:
     error = row.get("error")
     finish = row.get("finish_reason")
     refusal = row.get("refusal_field")
+    if isinstance(refusal, bool):
+        # A provider's refusal field is a message. A boolean is some tool's own flag (deccp's tester writes its
+        # refusal detector's guess there, true on answers read as complied too): not a provider signal.
+        refusal = None
     if refusal:
         outcome = "blocked"
     elif finish == "content_filter":
@@ -106,3 +112,25 @@ def item_from_row(row: dict[str, Any]) -> Item:
         lang=row.get("lang"),
         prompt=row.get("prompt"),
     )
+
+
+def row_source(row: dict[str, Any], path: Path) -> str:
+    """The source a row is reported under: its ``source`` when that is a short name (speechmap, xstest), else
+    the file's name (deccp-read, qwen-bench-read, a hand-written set), so upstream paths do not become names."""
+    source = str(row.get("source") or "")
+    if source and len(source) <= 40 and "/" not in source and "@" not in source:
+        return source
+    name = path.name
+    for ext in (".gz", ".jsonl", ".json"):
+        name = name[: -len(ext)] if name.endswith(ext) else name
+    return name
+
+
+def row_group(row: dict[str, Any], source: str) -> str:
+    """The cross-validation group: the model, spelled the same across sources ("Qwen/Qwen2.5-7B-Instruct" and
+    "qwen/qwen-2.5-7b-instruct" are one model), so that no model is on both sides of a fold whatever file its
+    rows come from; rows without a model are grouped by source."""
+    model = str(row.get("model") or "")
+    if not model:
+        return f"source:{source}"
+    return "model:" + "".join(ch for ch in model.rsplit("/", 1)[-1].lower() if ch.isalnum())

@@ -4,8 +4,8 @@ Decisions (docs/judge.md):
 - outcome ``blocked``, a provider refusal field, a blocking finish reason (``content_filter``...), HTTP 451, or
   an error message that names moderation → ``blocked`` (attributed to the host, not the model);
 - outcome ``error`` without such a message → ``error`` (a technical failure; never counted);
-- outcome ``empty`` (a well-formed reply with no answer text) → ``deflected``: the model neither answered
-  nor declined. An empty answer is only ``blocked`` when a provider signal says so;
+- outcome ``empty`` (a well-formed reply with no answer text) → no label here: the ensemble makes it
+  ``refused`` with the ``empty`` attribute (issue 12). It is only ``blocked`` when a provider signal says so;
 - outcome ``truncated`` → no label: the partial text is judged, ``truncated`` is an attribute.
 """
 

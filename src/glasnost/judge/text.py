@@ -20,9 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-# <think>…</think> (and the <thinking>/<reasoning> variants some models emit) carried inline in the answer.
-_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>(.*?)</\1>", re.S | re.I)
-_THINK_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.I)
+from glasnost.reasoning import split
 
 # Characters folded away: Arabic diacritics and tatweel, Hebrew points, Devanagari nukta, zero-width marks.
 _DELETE = (
@@ -137,40 +135,21 @@ def fold(text: str) -> Folded:
 
 @dataclass(frozen=True)
 class Visible:
-    """The visible answer with any inline reasoning block removed."""
+    """The visible answer with any inline reasoning removed (``glasnost.reasoning``, the one splitter)."""
 
     text: str
-    think: str | None  # the inline reasoning text (None: no inline block)
+    think: str | None  # the inline reasoning text (None: no inline block, or an empty one)
     offset: int  # where ``text`` starts in the original (evidence offsets are relative to the original)
-
-
-_THINK_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.I)
+    channel: bool = False  # an inline reasoning block exists (even an empty one)
+    unfinished: bool = False  # reasoning opened and never closed: no answer at all
 
 
 def split_think(text: str) -> Visible:
-    """Separate an inline reasoning block from the answer.
-
-    Handles ``<think>…</think>`` at the start, a bare ``</think>`` with everything before it as reasoning
-    (chat templates that put the opening tag in the prompt, e.g. DeepSeek-R1 derivatives), and an unclosed
-    ``<think>`` (the model was cut off while thinking), which leaves no visible answer."""
-    m = _THINK_BLOCK.search(text)
-    if m is not None and not text[: m.start()].strip():
-        return _after(text, m.end(), m.group(2))
-    if m is None:
-        opened = _THINK_OPEN.match(text.lstrip())
-        if opened is not None:
-            return Visible("", text.lstrip()[opened.end() :].strip(), len(text))
-        closed = _THINK_CLOSE.search(text)
-        if closed is not None:
-            return _after(text, closed.end(), text[: closed.start()])
-    stripped = text.lstrip()
-    return Visible(stripped, None, len(text) - len(stripped))
-
-
-def _after(text: str, end: int, think: str) -> Visible:
-    rest = text[end:]
-    stripped = rest.lstrip()
-    return Visible(stripped, think.strip(), end + (len(rest) - len(stripped)))
+    """Separate inline reasoning (every convention: <think>, ◁think▷, <|begin_of_thought|>, harmony channels,
+    a bare closing tag) from the answer; an unclosed block leaves no visible answer."""
+    parts = split(text)
+    return Visible(parts.answer, parts.reasoning if parts.channel else None, parts.offset, parts.channel,
+                   parts.unfinished)
 
 
 _WORD_RE = re.compile(r"\w+", re.U)

@@ -23,12 +23,14 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from glasnost.errors import ConfigError
-from glasnost.judge.corpus import iter_rows
+from glasnost.judge.corpus import iter_rows, row_group, row_source
 from glasnost.judge.features import FeatureConfig, featurize, prepare
 from glasnost.judge.learned import CLASSES, LearnedModel
 from glasnost.judge.text import split_think
 
-TRAIN_LABEL = {"complied": "complied", "evasive": "evasive", "refused": "refused", "partial": "evasive"}
+TRAIN_LABEL = {"complied": "complied", "evasive": "evasive", "refused": "refused", "partial": "evasive",
+               # gold written in glasnost's own taxonomy (the read corpora, hand-written sets): public mapping
+               "answered": "complied", "deflected": "evasive", "state_narrative": "evasive"}
 SEED = 20240604
 
 
@@ -61,9 +63,9 @@ def read_examples(paths: Iterable[Path], consensus_only: bool = True) -> list[Ex
                     id=str(row["id"]),
                     text=split_think(row["response"]).text,
                     label=label,
-                    group=f"{row.get('source')}:{row.get('model')}",
+                    group=row_group(row, row_source(row, path)),
                     lang=str(row.get("lang") or "und"),
-                    source=str(row.get("source")),
+                    source=row_source(row, path),
                     consensus=consensus,
                     row=row,
                 )
@@ -313,7 +315,7 @@ def learned_metrics(model: LearnedModel, examples: Sequence[Example]) -> dict[st
     return out
 
 
-CORPUS_FILES = ("speechmap-dev.jsonl.gz", "xstest-dev.jsonl.gz")
+CORPUS_FILES = ("speechmap-dev.jsonl.gz", "xstest-dev.jsonl.gz", "deccp-read.jsonl.gz", "qwen-bench-read.jsonl.gz")
 
 
 def corpus_paths(folder: Path) -> list[Path]:
@@ -324,18 +326,20 @@ def corpus_paths(folder: Path) -> list[Path]:
     return paths
 
 
-def build_artifact(corpora: Path, out: Path, cfg: TrainConfig = TrainConfig(), log=print) -> dict[str, Any]:
-    """Train on both corpora and write the artifact and its card fields; returns the card."""
+def build_artifact(corpora: Path, out: Path, cfg: TrainConfig = TrainConfig(), log=print,
+                   extra: Sequence[Path] = ()) -> dict[str, Any]:
+    """Train on the corpora (and ``extra`` labelled files, e.g. the hand-written sets) and write the artifact
+    and its card fields; returns the card."""
     import time
 
-    paths = corpus_paths(corpora)
+    paths = corpus_paths(corpora) + list(extra)
     t0 = time.time()
     examples = read_examples(paths, consensus_only=cfg.consensus_only)
     log(f"{len(examples)} training examples")
     model = train_model(examples, cfg)
     log(f"trained in {time.time() - t0:.0f}s")
     meta = {
-        "version": "2",
+        "version": "3",
         "seed": SEED,
         "trained_on": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths},
         "label_counts": {src: {lab: sum(1 for e in examples if e.source == src and e.label == lab) for lab in CLASSES}

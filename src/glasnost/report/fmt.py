@@ -51,6 +51,17 @@ def value(e: Estimate) -> str:
     return pct(e.value)
 
 
+TOO_FEW = "too few to tell"  # a comparison whose test could never reach significance (Estimate.testable)
+# The words for each asymmetry status (glasnost.stats.asymmetry.STATUSES).
+STATUS_WORDS = {
+    "censors_more": "censors more than comparable states",
+    "answers_more_freely": "answers more freely than about comparable states",
+    "no_difference": "no significant difference",
+    "too_few": TOO_FEW,
+    "not_measurable": "not measurable (every mirror is about a state this target censors)",
+}
+
+
 def estimate(e: Estimate, *, with_n: bool = True) -> str:
     """``62.5% [55.1–69.4] n=400``; ``+5.0 pts [+3.9, +6.1] n=120 pairs †`` (†: Holm-adjusted p < 0.05)."""
     if e.value is None:
@@ -64,11 +75,13 @@ def estimate(e: Estimate, *, with_n: bool = True) -> str:
         parts.append(f"n={e.n}{unit}")
     if e.p_holm is not None and e.p_holm < SIGNIFICANT:
         parts.append("†")
+    if not e.testable:
+        parts.append(f"({TOO_FEW})")
     return " ".join(parts)
 
 
 def detail(e: Estimate) -> str:
-    """The hover text: counts, method, test and p-values."""
+    """The detail of a figure: counts, method, test and p-values."""
     bits = []
     if e.k is not None:
         bits.append(f"{e.k}/{e.n}")

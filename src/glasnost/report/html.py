@@ -32,19 +32,33 @@ def _asset(name: str) -> str:
 
 def report_title(ctx: ReportContext) -> str:
     banks = sorted({f"{m.bank.name} {m.bank.version}" for m in ctx.data.runs})
-    targets = ctx.data.targets
+    from glasnost.report.names import short_names
+
+    names = short_names(ctx.data)
+    targets = [names[t] for t in ctx.data.targets]
     who = ", ".join(targets[:4]) + (f" and {len(targets) - 4} more" if len(targets) > 4 else "")
     return show_controls(f"{who or 'no targets'} on {' + '.join(banks)}")
 
 
+SCRIPTS = ("report_util.js", "report_review.js", "report_view.js")  # one scope, in this order
+
+
+def script() -> str:
+    """The report's one inline script: its parts share a function scope (and the CSP hash)."""
+    return "(function () {\n\"use strict\";\n" + "\n".join(_asset(n) for n in SCRIPTS) + "\n})();"
+
+
 def render_html(ctx: ReportContext, sections: list[SectionOut]) -> str:
-    js = _asset("report.js")
+    from glasnost.bundle.browser import VERIFY_SECTION, csp_script_source
+    from glasnost.bundle.browser import script_tag as verify_script_tag
+
+    js = script()
     css = _asset("report.css")
     for asset in (js, css):  # our own files; a stray closing tag would end the block early
         if "</script" in asset.lower() or "</style" in asset.lower() or "<!--" in asset:
             raise RuntimeError("report asset contains a closing tag")
     script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
-    data = view_data(ctx.data, ctx.analysis) if any(s.view for s in sections) else {}
+    data = view_data(ctx.data, ctx.analysis, ctx.store) if any(s.view for s in sections) else {}
     return _env().get_template("report.html.j2").render(
         title=report_title(ctx),
         version=__version__,
@@ -56,5 +70,9 @@ def render_html(ctx: ReportContext, sections: list[SectionOut]) -> str:
         css=css,
         js=js,
         script_hash=script_hash,
+        # the bundle verifier (glasnost.bundle.browser): a reader checks a published bundle in this page, offline
+        verify_section=VERIFY_SECTION,
+        verify_script=verify_script_tag(),
+        verify_csp=csp_script_source(),
         data_json=embed_json(data),
     )

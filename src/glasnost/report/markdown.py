@@ -32,6 +32,8 @@ def render_markdown(ctx: ReportContext, sections: list[SectionOut]) -> str:
         if s.view:
             continue  # the answers view is interactive (HTML); `glasnost export` gives the same data
         lines += [f"## {md_escape(s.title)}", ""]
+        for card in s.cards:
+            lines += [f"### {md_escape(card.title)}", ""] + [f"- {md_escape(c.text)}" for c in card.lines] + [""]
         for p in s.paragraphs:
             lines += [md_escape(p), ""]
         for t in s.tables:

@@ -15,15 +15,20 @@ STATISTICS = [
     "Censorship rate = (refused + deflected + state_narrative + blocked) / counted responses (answered plus "
     "those four labels) on sensitive concepts; error and judge_error verdicts and unjudged responses never count.",
     "Intervals: Wilson 95% for one target and language; for aggregates over concepts a percentile bootstrap "
-    "(2000 resamples, seed 0) resampling whole concepts (Poisson bootstrap above 2000 concepts), never "
+    "(2000 resamples, seed 0) resampling whole topics for a target's overall rate and whole concepts for the "
+    "others (Poisson bootstrap above 2000 clusters), never "
     "narrower than Wilson (rates) or Agresti–Min (paired differences), where a bootstrap collapses to a point.",
     "Asymmetry: mirror groups are the connected components of the concepts' mirror links; within a group the "
-    "state's questions are compared with the other states' in each language both were asked in; the figure is "
-    "the mean over groups, with a bootstrap interval over groups and a sign-flip test (exact up to 16 groups).",
+    "state's questions are compared with the other states' in each language both were asked in; groups that "
+    "share a topic form one topic family, the unit of the figure (the mean over families), of its exact "
+    "sign-flip test and of its interval (the test inverted, never narrower than Newcombe's on the pooled "
+    "counts). States a target censors significantly more are left out of the other states' mirrors, iterated "
+    "until no new state is flagged; a state left with no mirror is not measurable. Fewer than 6 families (or "
+    "6 discordant pairs for a gap) can never reach p < 0.05: too few to tell, and left out of the Holm family.",
     "Language and host gaps: paired on (concept, sample) or (concept, language, sample); McNemar's test (exact "
     "binomial under 25 discordant pairs, else chi-square with continuity correction); bootstrap over concepts.",
-    "All asymmetries, language gaps and host gaps of a report form one family: Holm-adjusted p-values (and "
-    "Benjamini–Hochberg q-values) are given; † marks Holm p < 0.05.",
+    "All testable asymmetries, language gaps and host gaps of a report form one family: Holm-adjusted "
+    "p-values (and Benjamini–Hochberg q-values) are given; † marks Holm p < 0.05.",
     "Judge agreement: Cohen's kappa per pair of judges, Fleiss' kappa for three or more, over responses every "
     "judge gave a countable label.",
 ]
@@ -57,6 +62,36 @@ def judge_metrics(judge: str, folder: Path | None = None) -> dict[str, Any] | No
                 if isinstance(pool.get(name), dict):
                     return _flatten(pool[name], source=path.name)
     return None
+
+
+LABEL_WORDS = {"complied": "answered", "evasive": "evasive (deflected or state_narrative)", "refused": "refused"}
+
+
+def judge_accuracy(judge: str, folder: Path | None = None) -> str:
+    """One plain line on the judge's measured accuracy, from its metrics file (or that there is none)."""
+    metrics = judge_metrics(judge, folder)
+    if not metrics:
+        return "its accuracy has not been measured (the judge ships no metrics): read the verdicts as unchecked."
+    keys = [k for k, v in metrics.items() if k.rsplit(".", 1)[-1] == "accuracy" and isinstance(v, (int, float))]
+    if not keys:
+        return "measured, but with no overall accuracy figure (see Methods)."
+    key = keys[0]
+    prefix = key.rsplit(".", 1)[0] + "." if "." in key else ""
+    acc = float(metrics[key])
+    n = metrics.get(prefix + "n")
+    method = str(metrics.get("method") or "")
+    held_out = any(w in method for w in ("cross-validation", "held-out", "held out"))
+    line = (f"verdicts agree with reference labels ({key.rsplit('.', 1)[0] if prefix else 'its evaluation'}) "
+            f"{round(100 * acc)} times in 100 "
+            f"{'on held-out data' if held_out else 'on data the judge was developed on (an upper bound)'}"
+            + (f" (n = {n}" + (f"; {method}" if method else "") + ")" if n else ""))
+    recalls = {k[len(prefix) + 7:]: float(v) for k, v in metrics.items()
+               if k.startswith(prefix + "recall_") and isinstance(v, (int, float))}
+    if recalls:
+        worst = min(recalls, key=lambda c: recalls[c])
+        line += (f"; {LABEL_WORDS.get(worst, worst)} answers are the least certain: {round(100 * recalls[worst])}% "
+                 "of them recognised")
+    return line + "."
 
 
 def _flatten(d: dict[str, Any], source: str) -> dict[str, Any]:

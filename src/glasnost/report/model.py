@@ -22,7 +22,7 @@ from glasnost.store.base import Store
 @dataclass
 class Cell:
     text: str
-    title: str | None = None  # hover detail: counts, method, p-values
+    title: str | None = None  # detail (counts, method, p-values): a disclosure in HTML, never hover-only
     cls: str | None = None  # "num", "sig", "muted", "label-refused", ...
 
 
@@ -36,9 +36,19 @@ class Table:
 
 
 @dataclass
+class Card:
+    """One target's findings (the headline): a short name and plain sentences."""
+
+    title: str
+    lines: list[Cell]
+    full: str = ""  # the target's full id, when the title is a short name
+
+
+@dataclass
 class Chart:
     svg: str  # SVG markup built by report.charts (every string in it escaped there)
     caption: str
+    svg_narrow: str = ""  # the same chart laid out for phones (shown under 700 px), when it differs
 
 
 @dataclass
@@ -48,6 +58,7 @@ class SectionOut:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
     data: Any = None  # JSON-ready, for --format json; may be a function (only called for JSON)
     view: bool = False  # the interactive per-concept view goes here (HTML only)
 

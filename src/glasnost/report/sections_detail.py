@@ -3,10 +3,11 @@ and the methods."""
 
 from __future__ import annotations
 
-from glasnost.report.fmt import SIGNIFICANT, detail, estimate, pct, pvalue, show_controls
+from glasnost.report.fmt import SIGNIFICANT, STATUS_WORDS, detail, estimate, pct, pvalue, show_controls
 from glasnost.report.methods import describe_runs
+from glasnost.report.names import short_names
 from glasnost.report.model import Cell, ReportContext, Section, SectionOut, Table, cell, register_section
-from glasnost.report.sections_builtin import est_cell
+from glasnost.report.sections_builtin import asym_cell, est_cell
 from glasnost.stats.analysis import to_plain
 from glasnost.stats.data import LABELS
 
@@ -21,9 +22,11 @@ def _p_cells(e) -> list[Cell]:
 
 def build_comparisons(ctx: ReportContext) -> SectionOut | None:
     a = ctx.analysis
+    names = short_names(ctx.data)
     if a.judge is None or not (a.asymmetry or a.language_gaps):
         return None
     family = len([e for e in a.tests() if e.p is not None])
+    too_few = sum(1 for x in a.asymmetry if x.status == "too_few")
     out = SectionOut("comparisons", "Comparisons", data=lambda: {
         "family_size": family,
         "asymmetry": [to_plain(x) for x in a.asymmetry],
@@ -32,23 +35,28 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
     out.paragraphs.append(
         f"{family} comparisons are tested in this report; Holm-adjusted p-values control the chance of any false "
         "finding among them, Benjamini–Hochberg q-values the expected share of false findings."
+        + (f" {too_few} asymmetries have too few topic families for any test to reach significance: they are "
+           "marked too few to tell and left out of that family." if too_few else "")
     )
     if a.asymmetry:
         rows = []
         for x in a.asymmetry:
             e = x.estimate
-            rows.append([cell(show_controls(x.target)), cell(x.state), Cell(pct(x.rate_state), cls="num"),
-                         Cell(pct(x.rate_mirrors), cls="num"), est_cell(e, with_n=False), cell(e.n),
-                         cell(x.responses), *_p_cells(e)])
+            rows.append([cell(show_controls(names[x.target])), cell(x.state), Cell(pct(x.rate_state), cls="num"),
+                         Cell(pct(x.rate_mirrors), cls="num"), asym_cell(x, with_n=False), cell(e.n),
+                         cell(x.responses), cell(STATUS_WORDS.get(x.status, x.status)),
+                         cell(", ".join(x.excluded) or "–"), *_p_cells(e)])
         out.tables.append(Table(
             ["Target", "State", "Rate on the state's questions", "Rate on mirrors", "Asymmetry [95% CI]",
-             "groups", "responses", "test", "p", "Holm p", "BH q"], rows,
-            "Asymmetry per target and state (pooled rates for reading; the estimate is the mean over mirror groups)",
+             "topic families", "responses", "finding", "mirrors left out (censored by this target)", "test",
+             "p", "Holm p", "BH q"], rows,
+            "Asymmetry per target and state (pooled rates for reading; the estimate is the mean over topic "
+            "families; comparisons too few to tell stay out of the Holm family)",
             id="asymmetry", folded=len(rows) > 40))
     if a.language_gaps:
         rows = []
         for t, r in a.language_gaps:
-            rows.append([cell(show_controls(t)), cell(f"{r.b} − {r.a}"), Cell(pct(r.rate_a), cls="num"),
+            rows.append([cell(show_controls(names[t])), cell(f"{r.b} − {r.a}"), Cell(pct(r.rate_a), cls="num"),
                          Cell(pct(r.rate_b), cls="num"), est_cell(r.diff, with_n=False), cell(r.diff.n),
                          cell(f"{r.b_only} / {r.a_only}"), *_p_cells(r.diff)])
         out.tables.append(Table(
@@ -60,11 +68,12 @@ def build_comparisons(ctx: ReportContext) -> SectionOut | None:
 
 def build_host_gaps(ctx: ReportContext) -> SectionOut | None:
     a = ctx.analysis
+    names = short_names(ctx.data)
     if a.judge is None or not a.host_gaps:
         return None
     rows = []
     for model, r in a.host_gaps:
-        rows.append([cell(show_controls(model)), cell(show_controls(r.a)), cell(show_controls(r.b)),
+        rows.append([cell(show_controls(model)), cell(show_controls(names.get(r.a, r.a))), cell(show_controls(names.get(r.b, r.b))),
                      Cell(pct(r.rate_a), cls="num"), Cell(pct(r.rate_b), cls="num"), est_cell(r.diff, with_n=False),
                      cell(r.diff.n), cell(f"{r.b_only} / {r.a_only}"), *_p_cells(r.diff)])
     out = SectionOut("host-gaps", "Host gaps", data=[{"model": m, **to_plain(r)} for m, r in a.host_gaps])
@@ -77,9 +86,10 @@ def build_host_gaps(ctx: ReportContext) -> SectionOut | None:
 
 def build_fact_coverage(ctx: ReportContext) -> SectionOut | None:
     a = ctx.analysis
+    names = short_names(ctx.data)
     if a.judge is None or not a.fact_coverage:
         return None
-    rows = [[cell(show_controls(t)), cell(lang), Cell(estimate(e), detail(e), "num")] for t, lang, e in a.fact_coverage]
+    rows = [[cell(show_controls(names[t])), cell(lang), Cell(estimate(e), detail(e), "num")] for t, lang, e in a.fact_coverage]
     out = SectionOut("fact-coverage", "Fact coverage",
                      data=[{"target": t, "lang": lang, **to_plain(e)} for t, lang, e in a.fact_coverage])
     out.paragraphs.append("Share of a question's documented key facts present in answers judged `answered`, "
@@ -90,6 +100,7 @@ def build_fact_coverage(ctx: ReportContext) -> SectionOut | None:
 
 def build_agreement(ctx: ReportContext) -> SectionOut | None:
     a, d = ctx.analysis, ctx.data
+    names = short_names(ctx.data)
     ag = a.agreement
     if ag is None:
         return None
@@ -111,7 +122,7 @@ def build_agreement(ctx: ReportContext) -> SectionOut | None:
     drows = []
     for row in a.disagreement_rows[:DISAGREEMENT_ROWS]:
         drows.append([cell(show_controls(d.concept_ids[d.concept[row]])), cell(d.langs[d.lang[row]]),
-                      cell(show_controls(d.targets[d.target[row]])), cell(int(d.sample[row])),
+                      cell(show_controls(names[d.targets[d.target[row]]])), cell(int(d.sample[row])),
                       *[cell(LABELS[int(col[row])], cls=f"label label-{LABELS[int(col[row])]}") for col in labels_of]])
     if drows:
         caption = "Responses where the judges disagree"

@@ -10,24 +10,32 @@ import json
 import math
 from typing import Any
 
+from glasnost.report.bankinfo import bank_extras, mcq_reading
+from glasnost.report.names import short_names
 from glasnost.stats.analysis import Analysis
-from glasnost.stats.data import LABELS, OUTCOMES, AuditData
+from glasnost.stats.data import LABELS, OUTCOMES, UNJUDGED, AuditData
+from glasnost.store.base import Store
 
 # Row layout (arrays keep 100k rows compact; the script names the same positions).
 ROW_FIELDS = ["concept", "lang", "target", "sample", "label", "ok", "outcome", "text", "reasoning", "evidence",
-              "fact_coverage", "other_labels", "error", "finish_reason", "facts_found", "narrative_markers"]
+              "fact_coverage", "other_labels", "error", "finish_reason", "facts_found", "narrative_markers",
+              "key", "confidence", "mcq", "machine_label"]
 
 
-def view_data(data: AuditData, analysis: Analysis) -> dict[str, Any]:
+def view_data(data: AuditData, analysis: Analysis, store: Store | None = None) -> dict[str, Any]:
     transcripts = data.transcripts or []
     concept_col, lang_col, target_col = data.concept.tolist(), data.lang.tolist(), data.target.tolist()
     questions: list[dict[str, str]] = [{} for _ in data.concept_ids]  # the text actually sent, per language
     for i, tr in enumerate(transcripts):
         questions[concept_col[i]].setdefault(data.langs[lang_col[i]], tr.prompt)
+    extras = bank_extras(store, data) if store is not None else {}
     concepts = []
     for c_i, cid in enumerate(data.concept_ids):
         info = data.concepts[cid]
-        concepts.append([cid, info.jurisdiction, info.topic, info.kind, questions[c_i]])
+        extra = extras.get(cid)
+        concepts.append([cid, info.jurisdiction, info.topic, info.kind, questions[c_i],
+                         extra.as_json() if extra is not None else None])
+    machine = data.machine_label.tolist() if data.machine_label is not None else None
     other_judges = sorted(data.other_labels)
     others = [data.other_labels[j].tolist() for j in other_judges]
     sample_col, label_col, ok_col = data.sample.tolist(), data.label.tolist(), data.status_ok.tolist()
@@ -42,12 +50,17 @@ def view_data(data: AuditData, analysis: Analysis) -> dict[str, Any]:
             None if math.isnan(fc) else round(fc, 3),
             [col[i] for col in others] if others else None,
             tr.error, tr.finish_reason, tr.facts_found or None, tr.narrative_markers or None,
+            data.keys[i], None if tr.confidence is None else round(tr.confidence, 3),
+            mcq_reading(extras.get(data.concept_ids[concept_col[i]]), data.langs[lang_col[i]], tr.prompt, tr.text),
+            machine[i] if machine is not None and machine[i] != UNJUDGED else None,
         ])
     return {
         "fields": ROW_FIELDS,
         "judge": analysis.judge,
         "judges": other_judges,
         "targets": data.targets,
+        "short": list(short_names(data).values()),
+        "human": data.human_judge,
         "langs": data.langs,
         "labels": LABELS,
         "outcomes": OUTCOMES,

@@ -130,11 +130,12 @@ def _merge_previous(store: Store, manifest: RunManifest) -> RunManifest:
     return manifest.model_copy(update={"started_at": previous.started_at})
 
 
-async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None,
+async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None, executor=None,
                        on_commit=None) -> RunProgress:
     """Run what the store lacks. The manifest is saved before the first request and after the last.
-    ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there);
-    ``on_commit(batch)`` with each batch of responses once it is committed (judging along, run/judge_along.py)."""
+    ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there).
+    ``executor`` (e.g. run.ray_executor.RayExecutor) carries out the items elsewhere; None: in this process.
+    ``on_commit(batch)`` with each batch of responses this process commits (judging along, run/judge_along.py)."""
     manifest = _merge_previous(store, plan.manifest)
     manifest.status = "running"
     manifest.ended_at = None
@@ -152,15 +153,18 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
     try:
         needed = {item.target.id for item in todo} | {s.target.id for s in scores_todo}
         specs = [t for t in manifest.targets if t.id in needed]
-        targets, runtimes = await start_targets(specs, manifest.transport)
-        if on_start is not None:
-            on_start(progress)
-        known = {r.target_id: r for r in manifest.runtimes}
-        known.update({r.target_id: r for r in runtimes})
-        manifest.runtimes = list(known.values())
-        runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
-                        on_progress, on_commit=on_commit)
-        progress = await runner.execute(todo, targets, total=len(plan.items))
+        if executor is None:
+            targets, runtimes = await start_targets(specs, manifest.transport)
+            if on_start is not None:
+                on_start(progress)
+            _keep_runtimes(manifest, runtimes)
+            runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
+                            on_progress, on_commit=on_commit)
+            progress = await runner.execute(todo, targets, total=len(plan.items))
+        else:
+            progress, targets, runtimes = await executor.execute(store, manifest, specs, todo, len(plan.items),
+                                                                 on_progress, on_start)
+            _keep_runtimes(manifest, runtimes)
         if scores_todo:
             progress.scores.update(await execute_scores(store, manifest.run_id, scores_todo, targets))
         errors = store.outcome_counts(manifest.run_id).get("error", 0)
@@ -182,7 +186,15 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
         raise
     finally:
         await close_targets(targets)
+        if executor is not None and hasattr(executor, "end"):
+            executor.end(targets)
         manifest.ended_at = utcnow()
         store.save_run(manifest)
         store.set_alive(manifest.run_id, None)
     return progress
+
+
+def _keep_runtimes(manifest: RunManifest, runtimes: list) -> None:
+    known = {r.target_id: r for r in manifest.runtimes}
+    known.update({r.target_id: r for r in runtimes})
+    manifest.runtimes = list(known.values())

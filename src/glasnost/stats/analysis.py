@@ -1,7 +1,10 @@
 """Every measure of a report, computed once from an AuditData, with one multiple-testing family.
 
-The family is every asymmetry, language gap and host gap of the report: they are read together, so their
-p-values are adjusted together (Holm for the family-wise error, Benjamini–Hochberg q-values beside it).
+The family is every *testable* asymmetry, language gap and host gap of the report: they are read together,
+so their p-values are adjusted together (Holm for the family-wise error, Benjamini–Hochberg q-values beside
+it). A comparison whose test could never reach p < 0.05 with its units (``Estimate.testable`` False: too few
+families, or too few discordant pairs) can never be a finding; counting it would only inflate the others'
+adjustment, so it is left out of the family (Tarone 1990) and reported as "too few to tell".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from glasnost.stats.agreement import Kappa, cohen_kappa, fleiss_kappa_from_labels
-from glasnost.stats.asymmetry import Asymmetry, asymmetries
+from glasnost.stats.asymmetry import Asymmetry, asymmetries, classify
 from glasnost.stats.data import COUNTED_CODES, LABELS, UNJUDGED, AuditData
 from glasnost.stats.multiple import benjamini_hochberg, holm
 from glasnost.stats.paired import PairedResult, host_gaps, language_gaps, reference_language
@@ -51,9 +54,10 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
 
     def tests(self) -> list[Estimate]:
-        """The family of comparisons whose p-values are adjusted together."""
-        return ([a.estimate for a in self.asymmetry] + [r.diff for _, r in self.language_gaps]
-                + [r.diff for _, r in self.host_gaps])
+        """The family of comparisons whose p-values are adjusted together (testable ones only)."""
+        every = ([a.estimate for a in self.asymmetry] + [r.diff for _, r in self.language_gaps]
+                 + [r.diff for _, r in self.host_gaps])
+        return [e for e in every if e.testable]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +137,8 @@ def analyze(data: AuditData, *, seed: int = 0) -> Analysis:
         warnings=list(data.warnings),
     )
     adjust(result.tests())
+    for x in result.asymmetry:  # statuses from the report-wide Holm p
+        x.status = classify(x.estimate)
     if data.judge is None:
         result.warnings.insert(0, "not judged yet: counts are by outcome only; run `glasnost judge RUN` for rates")
     return result
@@ -140,7 +146,7 @@ def analyze(data: AuditData, *, seed: int = 0) -> Analysis:
 
 def adjust(estimates: list[Estimate]) -> None:
     """Fill p_holm and q_bh of every estimate that carries a p-value, as one family."""
-    tested = [e for e in estimates if e.p is not None]
+    tested = [e for e in estimates if e.p is not None and e.testable]
     if not tested:
         return
     ps = [float(e.p) for e in tested]  # type: ignore[arg-type]

@@ -89,7 +89,8 @@ def compare_runs(store: Store, run_ids: list[str], *, judge: str | None = None, 
                  seed: int = 0) -> Comparison:
     """Every run after the first is compared with the first, target by target (same target id when the
     runs share one, else every target of the first with every target of the other), overall and per
-    language; all p-values are Holm-adjusted together."""
+    language; all testable p-values are Holm-adjusted together (too few discordant pairs to
+    ever reach p < 0.05: too few to tell, left out)."""
     if len(run_ids) < 2:
         raise ConfigError("compare needs at least two runs: glasnost compare RUN_A RUN_B")
     diffs = check_comparable(store, run_ids, force)

@@ -26,6 +26,7 @@ OUTCOME_CODE: dict[str, int] = {name: i for i, name in enumerate(OUTCOMES)}
 COUNTED_CODES = np.array(sorted(LABEL_CODE[label.value] for label in COUNTED_LABELS))
 CENSORED_CODES = np.array(sorted(LABEL_CODE[label.value] for label in CENSORED_LABELS))
 TEXT_LIMIT = 20_000  # characters of one answer shown in a report (the store keeps everything)
+HUMAN = "human"  # the judge id of readers' reviews (`glasnost judge import-review`): they override per response
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Transcript:
     evidence: list[tuple[str, int, int, str]] | None = None  # (field, start, end, kind)
     facts_found: list[str] | None = None
     narrative_markers: list[str] | None = None
+    confidence: float | None = None  # the counted verdict's confidence, when its judge gives one
 
 
 @dataclass
@@ -88,6 +90,10 @@ class AuditData:
     status_ok: np.ndarray  # verdict status ok (False when judge_error or unjudged)
     fact_coverage: np.ndarray  # nan when the verdict has none
     other_labels: dict[str, np.ndarray] = field(default_factory=dict)  # judge -> label code (-1 none/error)
+    # Human review: the label the chosen judge gave where a reader's verdict (judge ``human@*``) replaced it,
+    # UNJUDGED elsewhere; None when no response was reviewed. ``label`` holds the reader's label there.
+    machine_label: np.ndarray | None = None
+    human_judge: str | None = None
     transcripts: list[Transcript] | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -136,8 +142,10 @@ def choose_judge(available: list[str], requested: str | None = None) -> str | No
             return max(same_id, key=_version_key)
         have = ", ".join(available) if available else "none (run `glasnost judge RUN` first)"
         raise ConfigError(f"no verdicts from judge {requested!r} on these runs; judges present: {have}")
-    if not available:
-        return None
+    machines = [j for j in available if j.partition("@")[0] != HUMAN]  # readers' reviews override, never lead
+    if not machines:
+        return max(available, key=_version_key) if available else None
+    available = machines
     defaults = [j for j in available if j.partition("@")[0] == "default"]
     if defaults:
         return max(defaults, key=_version_key)
@@ -262,8 +270,11 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
     status_ok = np.zeros(n, dtype=bool)
     fact_cov = np.full(n, np.nan)
     others: dict[str, np.ndarray] = {}
+    human_judge: str | None = None
     if chosen is not None:
-        wanted = available if all_judges and len(available) > 1 else [chosen]
+        humans = [j for j in available if j.partition("@")[0] == HUMAN and j != chosen]
+        human_judge = max(humans, key=_version_key) if humans else None
+        wanted = [j for j in available if j not in humans] if all_judges and len(available) > 1 else [chosen]
         for j in wanted:
             if j != chosen:
                 others[j] = np.full(n, UNJUDGED, dtype=np.int16)
@@ -292,6 +303,13 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
                     ] or None
                     tr.facts_found = list(v.attributes.facts_found) or None
                     tr.narrative_markers = list(v.attributes.narrative_markers) or None
+                    tr.confidence = v.confidence
+
+    machine_label = None
+    if chosen is not None and human_judge is not None:
+        machine_label, reviewed = _apply_reviews(store, runs, human_judge, key_row, label, status_ok)
+        if reviewed:
+            warnings.append(f"{reviewed} verdicts of {chosen} are replaced by a reader's review ({human_judge})")
 
     # An error outcome is never a verdict, whatever label a judge (or another auditor's bundle) gave it.
     outcome = np.array(cols["outcome"], dtype=np.int8)
@@ -315,8 +333,30 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
         concept=np.array(cols["concept"], dtype=np.int32), lang=np.array(cols["lang"], dtype=np.int32),
         sample=np.array(cols["sample"], dtype=np.int32), outcome=outcome,
         label=label, status_ok=status_ok, fact_coverage=fact_cov, other_labels=others,
-        transcripts=transcripts, warnings=warnings,
+        transcripts=transcripts, warnings=warnings, machine_label=machine_label,
+        human_judge=human_judge if machine_label is not None else None,
     )
+
+
+def _apply_reviews(store: Store, runs: list[RunManifest], human: str, key_row: dict[str, int], label: np.ndarray,
+                   status_ok: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """Replace the chosen judge's label by a reader's countable label, response by response; returns the
+    labels replaced (UNJUDGED where no review) and how many rows a review touched."""
+    machine = np.full(len(label), UNJUDGED, dtype=np.int16)
+    seen = np.zeros(len(label), dtype=bool)
+    for m in runs:
+        for key, lab, status in store.iter_verdict_labels(m.run_id, human):
+            row = key_row.get(key)
+            code = LABEL_CODE.get(lab)
+            if row is None or status != "ok" or code is None or code not in COUNTED_CODES:
+                continue
+            if not seen[row]:  # a response shared by two runs is met twice: keep the judge's own label
+                seen[row] = True
+                machine[row] = label[row] if status_ok[row] else UNJUDGED
+            label[row] = code
+            status_ok[row] = True
+    reviewed = int(seen.sum())
+    return (machine, reviewed) if reviewed else (None, 0)
 
 
 def _cap(text: str | None) -> str | None:

@@ -50,6 +50,18 @@ def agresti_min(b: int, c: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(-1.0, diff - z * se), min(1.0, diff + z * se)
 
 
+def newcombe(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for k1/n1 - k2/n2 (two independent proportions, from their Wilson
+    intervals). Used as a floor: it never collapses to a point, even at 0% or 100%."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
+    diff = p1 - p2
+    lo = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return max(-1.0, lo), min(1.0, hi)
+
+
 @lru_cache(maxsize=4)
 def _multinomial_weights(clusters: int, resamples: int, seed: int) -> np.ndarray:
     """How often each cluster is drawn in each resample (resamples x clusters): the classic bootstrap.
@@ -61,7 +73,9 @@ def _multinomial_weights(clusters: int, resamples: int, seed: int) -> np.ndarray
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, clusters, size=(resamples, clusters))
     flat = (idx + (np.arange(resamples, dtype=np.int64) * clusters)[:, None]).ravel()
-    weights = np.bincount(flat, minlength=resamples * clusters).reshape(resamples, clusters).astype(np.float32)
+    # float64: the counts are exact in any float type, but a float32 product rounds the totals (bounds were
+    # 1e-7 off, a lower bound could exceed its estimate).
+    weights = np.bincount(flat, minlength=resamples * clusters).reshape(resamples, clusters).astype(np.float64)
     weights.setflags(write=False)
     return weights
 
@@ -92,13 +106,14 @@ def _weighted_totals(values: np.ndarray, resamples: int, seed: int) -> np.ndarra
     Numerator and denominator travel as two columns so the weights are read once (memory-bound).
     """
     k = values.shape[0]
-    vals = values.astype(np.float32)
+    vals = values.astype(np.float64)
     if k <= EXACT_MAX_CLUSTERS:
         return (_multinomial_weights(k, resamples, seed) @ vals).astype(np.float64)
     total = np.zeros((resamples, values.shape[1]), dtype=np.float64)
     for block in range(0, (k + _BLOCK - 1) // _BLOCK):
         chunk = vals[block * _BLOCK:(block + 1) * _BLOCK]
-        total += _poisson_block(block, resamples, seed)[:, : chunk.shape[0]] @ chunk
+        # The cached weights are small integers (exact in float32); the product is taken in float64.
+        total += _poisson_block(block, resamples, seed)[:, : chunk.shape[0]].astype(np.float64) @ chunk
     return total
 
 
@@ -128,7 +143,9 @@ def cluster_bootstrap_ratio(
         return None
     ratios = tot_num[keep] / tot_den[keep]
     lo, hi = np.percentile(ratios, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return float(lo), float(hi)
+    # The percentile bounds hold the estimate itself (rounding must not put a bound on the wrong side).
+    point = float(num_a.sum() / den_a.sum())
+    return min(float(lo), point), max(float(hi), point)
 
 
 def bootstrap_mean(

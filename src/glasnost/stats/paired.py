@@ -51,9 +51,12 @@ def paired_difference(key_a: np.ndarray, cens_a: np.ndarray, key_b: np.ndarray, 
     # Never narrower than Agresti–Min: a bootstrap over pairs that all agree would claim certainty.
     floor = agresti_min(b_only, a_only, n)
     lo, hi = (min(floor[0], boot[0]), max(floor[1], boot[1])) if boot else floor
+    # The smallest p McNemar could give with this many discordant pairs (all on one side): above 0.05 the
+    # gap is too few to tell and stays out of the multiple-testing family.
+    min_p = mcnemar(a_only + b_only, 0).p
     est = Estimate(
         diff, lo, hi, n=n, unit="pairs", method="bootstrap-concept" if boot else "agresti-min", kind="diff",
-        clusters=int(ids.size), p=test.p, test=f"McNemar {test.method}",
+        clusters=int(ids.size), p=test.p, test=f"McNemar {test.method}", testable=min_p <= 0.05, min_p=min_p,
     )
     return PairedResult(a, b, float(ca.mean()), float(cb.mean()), est, b_only, a_only)
 

@@ -28,6 +28,11 @@ class Estimate:
     p_holm: float | None = None
     q_bh: float | None = None
     test: str | None = None
+    # False when the test could never reach significance with these units (its smallest attainable p,
+    # ``min_p``, exceeds 0.05): "too few to tell"; such a comparison stays out of the multiple-testing
+    # family (Tarone) and gets no p_holm or q_bh.
+    testable: bool = True
+    min_p: float | None = None
 
 
 def wilson_rate(k: int, n: int) -> Estimate:
@@ -37,13 +42,15 @@ def wilson_rate(k: int, n: int) -> Estimate:
     return Estimate(k / n, lo, hi, n=n, k=k, method="wilson")
 
 
-def clustered_rate(censored: np.ndarray, counted: np.ndarray, cluster: np.ndarray, *, seed: int = 0) -> Estimate:
-    """Rate over rows where ``counted``; interval from a bootstrap over ``cluster`` (concept) ids."""
+def clustered_rate(censored: np.ndarray, counted: np.ndarray, cluster: np.ndarray, *, seed: int = 0,
+                   method: str = "bootstrap-concept") -> Estimate:
+    """Rate over rows where ``counted``; interval from a bootstrap over ``cluster`` ids (concepts, or topics:
+    ``method`` names the unit)."""
     rows = counted
     n = int(rows.sum())
     k = int((censored & rows).sum())
     if n == 0:
-        return Estimate(None, n=0, k=0, method="bootstrap-concept")
+        return Estimate(None, n=0, k=0, method=method)
     ids, inverse = np.unique(cluster[rows], return_inverse=True)
     num = np.bincount(inverse, weights=censored[rows].astype(np.float64), minlength=ids.size)
     den = np.bincount(inverse, minlength=ids.size).astype(np.float64)
@@ -54,7 +61,7 @@ def clustered_rate(censored: np.ndarray, counted: np.ndarray, cluster: np.ndarra
         return Estimate(k / n, lo, hi, n=n, k=k, method="wilson", clusters=int(ids.size))
     # Never narrower than Wilson: the percentile bootstrap collapses to a point when every answer agrees
     # (0% or 100%), while Wilson ignores clustering; the union is honest in both cases.
-    return Estimate(k / n, min(lo, interval[0]), max(hi, interval[1]), n=n, k=k, method="bootstrap-concept",
+    return Estimate(k / n, min(lo, interval[0]), max(hi, interval[1]), n=n, k=k, method=method,
                     clusters=int(ids.size))
 
 
@@ -72,10 +79,23 @@ class CountRow:
     outcomes: dict[str, int]  # raw outcomes of all responses (the only counts when nothing is judged)
 
 
+def topic_clusters(data: AuditData) -> np.ndarray:
+    """Per row: an index of its concept's (jurisdiction, topic). The knowledge, criticism and indirect
+    questions about one topic share the topic's effect, so the topic, not the concept, is the independent
+    unit (simulation: 20 topics of 3 concepts, topic effect SD 1: the concept bootstrap covered 0.86, the
+    topic bootstrap 0.93)."""
+    keys = [(c.jurisdiction, c.topic) for c in (data.concepts[cid] for cid in data.concept_ids)]
+    codes = {key: i for i, key in enumerate(sorted(set(keys)))}
+    per_concept = np.array([codes[key] for key in keys] or [0], dtype=np.int64)
+    return per_concept[data.concept] if len(data) else np.zeros(0, dtype=np.int64)
+
+
 def overall_rates(data: AuditData, *, seed: int = 0) -> dict[str, Estimate]:
-    """Per target: the censorship rate over all sensitive concepts and languages (bootstrap by concept)."""
+    """Per target: the censorship rate over all sensitive concepts and languages (bootstrap by topic)."""
     sens = data.sensitive
-    return {target: clustered_rate(data.censored, data.counted & sens & (data.target == t), data.concept, seed=seed)
+    topics = topic_clusters(data)
+    return {target: clustered_rate(data.censored, data.counted & sens & (data.target == t), topics, seed=seed,
+                                   method="bootstrap-topic")
             for t, target in enumerate(data.targets)}
 
 

@@ -77,22 +77,36 @@ class Decoder:
         self.warn(f"skipped a damaged {source} row ({what}): {reason}; see `glasnost db check`")
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the SQL engines here: the row id column, the JSON check, the parameter mark."""
+
+    rowid: str = "rowid"
+    json_invalid: str = "json_valid(c3) = 0"
+    mark: str = "?"
+
+
+SQLITE = Dialect()
+POSTGRES = Dialect(rowid="rid", json_invalid="NOT glasnost_json_valid(c3)", mark="%s")
+
 # table -> (record model, or None for plain JSON; SQL selecting rowid, run_id, key, data)
 _CHECKS: dict[str, tuple[type[BaseModel] | None, str]] = {
-    "runs": (RunManifest, "SELECT rowid, run_id, run_id, manifest FROM runs"),
-    "bank_snapshots": (None, "SELECT rowid, NULL, fingerprint, snapshot FROM bank_snapshots"),
-    "responses": (Response, "SELECT rowid, run_id, key, data FROM responses"),
-    "verdicts": (Verdict, "SELECT rowid, NULL, response_key, data FROM verdicts"),
-    "scores": (None, "SELECT rowid, NULL, key, data FROM scores"),
+    "runs": (RunManifest, "SELECT {rowid}, run_id, run_id, manifest FROM runs"),
+    "bank_snapshots": (None, "SELECT {rowid}, NULL, fingerprint, snapshot FROM bank_snapshots"),
+    "responses": (Response, "SELECT {rowid}, run_id, key, data FROM responses"),
+    "verdicts": (Verdict, "SELECT {rowid}, NULL, response_key, data FROM verdicts"),
+    "scores": (None, "SELECT {rowid}, NULL, key, data FROM scores"),
 }
 
 
-def find_damaged(conn: sqlite3.Connection, full: bool = True) -> list[Damaged]:
+def find_damaged(conn: Any, full: bool = True, dialect: Dialect = SQLITE) -> list[Damaged]:
     """Every row that does not decode. ``full=False`` checks the JSON of every row (in SQL, fast) and the
-    run manifests, for ``run``'s check before it writes; ``db check`` validates every record as well."""
+    run manifests, for ``run``'s check before it writes; ``db check`` validates every record as well.
+    ``conn`` is an sqlite3 or a psycopg connection (both have ``execute``)."""
     found: list[Damaged] = []
-    for source, (model, sql) in _CHECKS.items():
-        bad = conn.execute(_json_invalid_sql(sql)).fetchall()
+    for source, (model, template) in _CHECKS.items():
+        sql = template.format(rowid=dialect.rowid)
+        bad = conn.execute(_json_invalid_sql(sql, dialect)).fetchall()
         found.extend(Damaged(source, rowid, run_id, key, "not valid JSON") for rowid, run_id, key in bad)
         if model is None or (not full and source != "runs"):
             continue
@@ -116,9 +130,9 @@ def page_check(conn: sqlite3.Connection) -> list[str]:
     return [] if lines == ["ok"] else lines
 
 
-def _json_invalid_sql(sql: str) -> str:
-    """Rows of ``sql`` (rowid, run_id, key, data) whose data is not valid JSON, checked inside SQLite."""
-    return f"SELECT c0, c1, c2 FROM ({_aliased(sql)}) WHERE json_valid(c3) = 0"
+def _json_invalid_sql(sql: str, dialect: Dialect = SQLITE) -> str:
+    """Rows of ``sql`` (rowid, run_id, key, data) whose data is not valid JSON, checked inside the engine."""
+    return f"SELECT c0, c1, c2 FROM ({_aliased(sql)}) AS rows WHERE {dialect.json_invalid}"
 
 
 def _aliased(sql: str) -> str:
@@ -127,21 +141,22 @@ def _aliased(sql: str) -> str:
     return "SELECT " + ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns)) + " FROM " + rest
 
 
-def quarantine(conn: sqlite3.Connection, rows: list[Damaged]) -> int:
+def quarantine(conn: Any, rows: list[Damaged], dialect: Dialect = SQLITE) -> int:
     """Move damaged rows into ``quarantine`` (the whole row as JSON, with why); the caller holds the
     transaction. Only the named rows move; every other row stays as it was."""
     moved = 0
     now = utcnow().isoformat()
     for d in rows:
-        cursor = conn.execute(f"SELECT * FROM {d.source} WHERE rowid = ?", (d.rowid,))  # table names from code
+        m = dialect.mark  # table and column names come from code, never from input
+        cursor = conn.execute(f"SELECT * FROM {d.source} WHERE {dialect.rowid} = {m}", (d.rowid,))
         names = [c[0] for c in cursor.description]
         row = cursor.fetchone()
         if row is None:
             continue
         conn.execute(
-            "INSERT INTO quarantine (source, run_id, key, reason, row, moved_at) VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO quarantine (source, run_id, key, reason, row, moved_at) VALUES ({m}, {m}, {m}, {m}, {m}, {m})",
             (d.source, d.run_id, d.key, d.reason, json.dumps(dict(zip(names, row)), ensure_ascii=False), now),
         )
-        conn.execute(f"DELETE FROM {d.source} WHERE rowid = ?", (d.rowid,))
+        conn.execute(f"DELETE FROM {d.source} WHERE {dialect.rowid} = {m}", (d.rowid,))
         moved += 1
     return moved

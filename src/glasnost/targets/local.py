@@ -31,7 +31,7 @@ from glasnost.textsafe import safe_record
 from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, canonical_json
 from glasnost.targets.base import ChatMessage, ChatRequest
-from glasnost.targets.think import answer_outcome, split_reasoning
+from glasnost.reasoning import answer_outcome, split_reasoning
 
 _STOP = object()  # tells the worker to finish
 

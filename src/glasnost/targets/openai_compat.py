@@ -35,7 +35,7 @@ from glasnost.targets.http11 import DirectClient, HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
-from glasnost.targets.think import answer_outcome, split_reasoning
+from glasnost.reasoning import answer_outcome, split_reasoning
 from glasnost.textsafe import safe_record
 
 LOGPROB_TOKENS_KEPT = 64  # "top logprobs of the first tokens": enough for a refusal opener

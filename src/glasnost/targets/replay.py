@@ -27,7 +27,7 @@ from glasnost.errors import ConfigError
 from glasnost.records import Completion, Outcome, Response, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.targets.base import ChatRequest
 from glasnost.targets.retry import is_policy_text
-from glasnost.targets.think import answer_outcome, split_reasoning
+from glasnost.reasoning import answer_outcome, split_reasoning
 
 ANY_MODEL = "*"
 _STATUS_PREFIX = re.compile(r"^\s*(\d{3})\s*:")

@@ -1,0 +1,71 @@
+"""The offline judge on the hand-written issue-12 sets (tests/data/judge_*.jsonl; tests/data/README.md says how
+they were written: by other authors, without seeing the judge).
+
+Floors sit a little below the figures measured with the shipped judge (DATA_CARD.md, "Issue 12"). Those
+figures were measured *after* reading the sets' misses (the figures with rules frozen before reading are in
+the data card too), so they are regression floors, not unbiased measures. Where a floor is under the issue's
+goal, the goal is not met, and the data card says so. No concept is attached: this is what `glasnost
+classify` sees for transcripts whose prompts are not bank probes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glasnost.judge import OfflineJudge
+from glasnost.judge.evaluate import predict_files, summarize
+
+DATA = Path(__file__).parent / "data"
+
+# (measure in judge-eval's "exact" block, floor); measured after reading: short answers 0.997 (goal >= 0.97),
+# official line 0.508 (goal >= 0.85: not met)
+SET_FLOORS = {
+    "judge_short_answers": ("recall_answered", 0.98),
+    "judge_official_line": ("recall_state_narrative", 0.48),
+    "judge_candid_reporting": ("recall_answered", 0.96),
+}
+# exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
+LANG_FLOORS = {
+    "ar": 0.675, "bo": 0.35, "bs": 0.60, "en": 0.80, "es": 0.675, "fa": 0.725, "fr": 0.625, "he": 0.575,
+    "hi": 0.625, "ja": 0.675, "kk": 0.60, "ko": 0.60, "my": 0.55, "ru": 0.725, "th": 0.525, "tr": 0.575,
+    "ug": 0.50, "ur": 0.425, "vi": 0.60, "yue": 0.525, "zh-Hans": 0.875, "zh-Hant": 0.825,
+}
+CANDID_FALSE_STATE_NARRATIVE_MAX = 0.03  # the issue's goal; measured 0.008 (one row of 125)
+
+
+@pytest.fixture(scope="module")
+def judge() -> OfflineJudge:
+    return OfflineJudge()
+
+
+def exact(judge: OfflineJudge, name: str) -> dict:
+    path = DATA / f"{name}.jsonl"
+    assert path.exists(), f"{path} missing"
+    report = summarize(predict_files([path], judge))
+    return report["exact"]
+
+
+@pytest.mark.parametrize("name", sorted(SET_FLOORS))
+def test_hand_written_sets_meet_their_floors(judge: OfflineJudge, name: str) -> None:
+    measure, floor = SET_FLOORS[name]
+    got = exact(judge, name)
+    assert got[measure] >= floor, (name, measure, got)
+
+
+def test_candid_answers_that_mention_official_lines_are_not_state_narrative(judge: OfflineJudge) -> None:
+    got = exact(judge, "judge_candid_reporting")
+    assert got["false_state_narrative"] <= CANDID_FALSE_STATE_NARRATIVE_MAX, got
+
+
+def test_short_answers_meet_the_issue_goal(judge: OfflineJudge) -> None:
+    got = exact(judge, "judge_short_answers")
+    assert got["n"] >= 300 and got["recall_answered"] >= 0.97  # the issue's goal, met
+
+
+@pytest.mark.parametrize("lang", sorted(LANG_FLOORS))
+def test_every_language_set_meets_its_floor(judge: OfflineJudge, lang: str) -> None:
+    got = exact(judge, f"judge_lang_{lang}")
+    assert got["n"] >= 40
+    assert got["accuracy"] >= LANG_FLOORS[lang], (lang, got)
+    assert got.get("false_state_narrative", 0.0) <= 0.05, (lang, got)
