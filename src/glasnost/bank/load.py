@@ -20,17 +20,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-import yaml
 from pydantic import ValidationError
 
 from glasnost import textsafe
 from glasnost.errors import ConfigError
 from glasnost.records import BankRef, Concept, Probe, canonical_json, sha256_text
 
-try:  # the C loader is ~10x faster on the full bank
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+
+def _loader():
+    """The C loader where PyYAML has it (~10x faster on the full bank); imported only when YAML is read."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 KINDS = ("knowledge", "criticism", "mcq", "indirect", "control")
 META_FILE = "_bank.yaml"  # name, version, licence, named subsets
@@ -126,8 +127,10 @@ def read_yaml(path: Path) -> object:
         raise ConfigError(f"{path}: cannot read bank file ({exc.strerror}); check the path") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: bank file is not UTF-8 text") from None
+    import yaml
+
     try:
-        return textsafe.yaml_load(text, str(path), _Loader)  # safe loader, alias-expansion limit
+        return textsafe.yaml_load(text, str(path), _loader())  # safe loader, alias-expansion limit
     except RecursionError:
         raise ConfigError(f"{path}: YAML nested too deeply; refused") from None
     except yaml.YAMLError as exc:
@@ -139,8 +142,10 @@ def read_yaml(path: Path) -> object:
 
 def concept_lines(path: Path) -> list[int]:
     """1-based line of each entry of the file's ``concepts`` list (for file:line messages)."""
+    import yaml
+
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_loader())
     except Exception:
         return []
     if not isinstance(root, yaml.MappingNode):
@@ -181,7 +186,8 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
-def load_dir(folder: Path, name: str | None = None) -> Bank:
+def _parse_dir(folder: Path) -> tuple[dict, list[Concept], dict[str, str]]:
+    """(meta, concepts, concept id -> file) of a folder of bank files, from their YAML."""
     meta: dict = {}
     meta_path = folder / META_FILE
     if meta_path.exists():
@@ -196,6 +202,20 @@ def load_dir(folder: Path, name: str | None = None) -> Bank:
                 raise ConfigError(f"{path}: concept id {c.id!r} is also defined in {files[c.id]}; ids are unique")
             files[c.id] = path.name
             concepts.append(c)
+    return meta, concepts, files
+
+
+def load_dir(folder: Path, name: str | None = None, cache: bool = False) -> Bank:
+    """A folder of bank files. ``cache``: read the parse from the bank cache while the files are unchanged
+    (bank/cache.py; used for the built-in bank, whose YAML is most of a short run's start-up)."""
+    if cache:
+        from glasnost.bank.cache import cached_parse
+
+        meta, concepts, files = cached_parse(sorted(folder.glob("*.yaml")), lambda: _parse_dir(folder))
+    else:
+        meta, concepts, files = _parse_dir(folder)
+    if not isinstance(meta, dict):
+        meta = {}
     bank = Bank(
         name=name or str(meta.get("name") or folder.name),
         version=str(meta.get("version") or "0"),
@@ -247,7 +267,7 @@ def load_bank(spec: str = "quick") -> Bank:
             raise ConfigError(f"bank {spec} has no concepts; see docs/bank-format.md for the format")
         return bank
     head, *selectors = spec.split(":")
-    full = load_dir(builtin_bank_dir(), name="core")
+    full = load_dir(builtin_bank_dir(), name="core", cache=True)
     subsets: dict = getattr(full, "subsets", {})
     if head == "core":
         base = full

@@ -64,9 +64,12 @@ def register(app: typer.Typer) -> None:
         from glasnost.targets.spec import parse_targets
 
         specs = parse_targets(target or [DEFAULT_TARGET])
-        from glasnost.bank.validate import require_valid
+        from glasnost.bank.load import _looks_like_path
 
-        require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
+        if _looks_like_path(bank):  # the validator (and the judge it imports) is loaded only for a bank file
+            from glasnost.bank.validate import require_valid
+
+            require_valid(bank)  # the same validator as `bank validate`: a bank it rejects is never run
         the_bank = load_bank(bank)
         if not lang.strip():
             raise ConfigError("--lang is empty; give comma-separated languages (e.g. en,zh-Hans) or 'all'")
@@ -109,8 +112,21 @@ def register(app: typer.Typer) -> None:
             header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
             check_before_write(store, db)
-            # said once the targets are open: a model that cannot load gets its one error line, nothing else
-            progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor)
+            from glasnost.run.judge_along import JudgeAlong, judges_offline
+
+            # The offline judge works while later requests are in flight (this process's requests; a Ray
+            # executor's workers commit elsewhere); judge_run then finds its verdicts.
+            along = (JudgeAlong(store, the_judge, plan.bank.by_id)
+                     if the_executor is None and judges_offline(the_judge) else None)
+            try:
+                # said once the targets are open: a model that cannot load gets its one error line, nothing else
+                progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor,
+                                              on_commit=along.feed if along else None)
+            except BaseException:
+                if along:  # interrupted or failed: what was judged is written, the rest waits for the next run
+                    along.finish(stop=True)
+                raise
+            judged_along = along.finish() if along else 0
             counts = ", ".join(f"{k} {v}" for k, v in sorted(progress.outcomes.items())) or "nothing new"
             others = f"; {progress.elsewhere} stored by another process meanwhile" if progress.elsewhere else ""
             console.print(f"run {plan.run_id}: {progress.done}/{progress.total} stored ({counts} this time{others})")
@@ -122,8 +138,9 @@ def register(app: typer.Typer) -> None:
 
                 verdicts = judge_run(store, plan.run_id, spec=judge, judge=the_judge)
                 again = f" ({verdicts['stale']} again: their responses changed)" if verdicts.get("stale") else ""
-                console.print(text(f"judge {verdicts['judge']}: newly judged {verdicts['judged']}{again}, "
-                                   f"cached {verdicts['skipped']}"))
+                during = min(judged_along, verdicts["skipped"])  # judged during the audit: new, not cached
+                console.print(text(f"judge {verdicts['judge']}: newly judged {verdicts['judged'] + during}{again}, "
+                                   f"cached {verdicts['skipped'] - during}"))
                 if verdicts["judge_errors"]:
                     err_console.print(text(
                         f"{verdicts['judge_errors']} judge errors (not counted; `glasnost judge {plan.run_id}` "
@@ -190,7 +207,7 @@ def _executor(value: str, workers: int, db):
     return RayExecutor(db=location, workers=workers, address=address)
 
 
-def _run_with_progress(store, plan, on_start, executor=None):
+def _run_with_progress(store, plan, on_start, executor=None, on_commit=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from glasnost.run.audit import execute_plan
@@ -217,7 +234,7 @@ def _run_with_progress(store, plan, on_start, executor=None):
                 loop.add_signal_handler(signal.SIGTERM, current.cancel)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
-            return await execute_plan(store, plan, on_progress, on_start, executor=executor)
+            return await execute_plan(store, plan, on_progress, on_start, executor=executor, on_commit=on_commit)
 
         from glasnost.run.loop import run_async
 

@@ -130,10 +130,12 @@ def _merge_previous(store: Store, manifest: RunManifest) -> RunManifest:
     return manifest.model_copy(update={"started_at": previous.started_at})
 
 
-async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None, executor=None) -> RunProgress:
+async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start=None, executor=None,
+                       on_commit=None) -> RunProgress:
     """Run what the store lacks. The manifest is saved before the first request and after the last.
     ``on_start(progress)`` is called once the targets are open (a model that cannot load never gets there).
-    ``executor`` (e.g. run.ray_executor.RayExecutor) carries out the items elsewhere; None: in this process."""
+    ``executor`` (e.g. run.ray_executor.RayExecutor) carries out the items elsewhere; None: in this process.
+    ``on_commit(batch)`` with each batch of responses this process commits (judging along, run/judge_along.py)."""
     manifest = _merge_previous(store, plan.manifest)
     manifest.status = "running"
     manifest.ended_at = None
@@ -157,7 +159,7 @@ async def execute_plan(store: Store, plan: AuditPlan, on_progress=None, on_start
                 on_start(progress)
             _keep_runtimes(manifest, runtimes)
             runner = Runner(store, manifest.run_id, manifest.generation, manifest.transport, manifest.system_prompt,
-                            on_progress)
+                            on_progress, on_commit=on_commit)
             progress = await runner.execute(todo, targets, total=len(plan.items))
         else:
             progress, targets, runtimes = await executor.execute(store, manifest, specs, todo, len(plan.items),

@@ -74,6 +74,7 @@ class Runner:
         system_prompt: str | None = None,
         on_progress: Callable[[RunProgress], None] | None = None,
         worker: str | None = None,
+        on_commit: Callable[[list[Response]], None] | None = None,
     ):
         self.store = store
         self.run_id = run_id
@@ -81,6 +82,7 @@ class Runner:
         self.transport = transport
         self.system_prompt = system_prompt
         self.on_progress = on_progress
+        self.on_commit = on_commit  # sees each batch once it is durable (run/judge_along.py judges it)
         self._results: asyncio.Queue[Response | None] = asyncio.Queue()
         self._fatal: TargetFatal | None = None
         self._no_logprobs: set[str] = set()  # targets that rejected a request for logprobs
@@ -266,6 +268,8 @@ class Runner:
         self.store.release(self.worker, [r.key for r in batch])
         progress.outcomes.update(r.outcome.value for r in batch)
         self._notify(progress)
+        if self.on_commit is not None:
+            self.on_commit(batch)
 
     def _notify(self, progress: RunProgress) -> None:
         if self.on_progress is not None:

@@ -1,10 +1,14 @@
-"""A lean HTTP/1.1 keep-alive transport for httpx, used for plain-http endpoints (local servers).
+"""Lean HTTP/1.1 over keep-alive connections for plain-http endpoints (local servers): a transport for httpx,
+and a direct client (``DirectClient``) that the OpenAI-compatible adapter uses for its requests.
 
 Why: httpcore's connection pool costs over a millisecond of CPU per request on a small machine and
 degrades as connections grow (its pool is scanned on every request), which caps an audit of a local
 vLLM / Ollama / llama.cpp server far below what the server can do. This transport keeps httpx's client
 API (requests, responses, timeouts, MockTransport in tests) and replaces only the wire: a deque of idle
 keep-alive connections per host, one request per connection at a time, Content-Length or chunked bodies.
+
+The direct client goes further: the request head is built once per endpoint and each request is one bytes
+join and one exchange, with no httpx Request/Response/URL/Headers objects at all.
 
 It is deliberately small: no proxies, no HTTP/2, no compression (it asks for identity encoding), plain
 http only. Hosted APIs over https keep httpx's default transport.
@@ -39,19 +43,19 @@ class _Conn:
             pass
 
 
-class HTTP11Transport(httpx.AsyncBaseTransport):
+class ConnectionPool:
+    """Idle keep-alive connections per (host, port); one exchange per connection at a time."""
+
     def __init__(self) -> None:
         self._idle: dict[tuple[str, int], deque[_Conn]] = {}
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme != "http":
-            raise httpx.UnsupportedProtocol(f"HTTP11Transport serves http:// only, not {request.url.scheme}://")
-        timeouts = request.extensions.get("timeout", {})
-        host = request.url.host
-        port = request.url.port or 80
-        body = request.content  # httpx has already encoded json= / content= into bytes
-        head = _request_head(request, host, port, len(body))
-        pool = self._idle.setdefault((host, port), deque())
+    async def exchange(self, host: str, port: int, data: bytes, method: str, connect_timeout: float | None,
+                       read_timeout: float | None, request: httpx.Request | None = None):
+        """(status, headers, content) of one request (``data``: head and body). Failures are raised as httpx's
+        exceptions, so callers handle both paths alike."""
+        pool = self._idle.get((host, port))
+        if pool is None:
+            pool = self._idle[(host, port)] = deque()
         # A reused keep-alive connection may have been closed by the server meanwhile: retry once, fresh.
         for attempt in (0, 1):
             conn = None
@@ -60,13 +64,12 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
                 conn = candidate if candidate.usable() else candidate.close()
             reused = conn is not None
             if conn is None:
-                conn = await self._connect(host, port, timeouts.get("connect"))
+                conn = await self._connect(host, port, connect_timeout)
             try:
-                status, headers, content, keep = await _exchange(conn, head + body, request.method,
-                                                                 timeouts.get("read"))
-            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                status, headers, content, keep = await _exchange(conn, data, method, read_timeout)
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
                 conn.close()
-                if reused and attempt == 0:
+                if reused and attempt == 0 and not isinstance(exc, (asyncio.LimitOverrunError, ValueError)):
                     continue
                 raise httpx.RemoteProtocolError(f"connection lost: {type(exc).__name__}", request=request) from None
             except TimeoutError:
@@ -79,8 +82,7 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
                 pool.append(conn)
             else:
                 conn.close()
-            return httpx.Response(status, headers=headers, content=content, request=request,
-                                  extensions={"http_version": b"HTTP/1.1"})
+            return status, headers, content
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _connect(self, host: str, port: int, timeout: float | None) -> _Conn:
@@ -92,10 +94,91 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
         return _Conn(reader, writer)
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         for pool in self._idle.values():
             while pool:
                 pool.pop().close()
+
+
+class HTTP11Transport(httpx.AsyncBaseTransport):
+    def __init__(self) -> None:
+        self._pool = ConnectionPool()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme != "http":
+            raise httpx.UnsupportedProtocol(f"HTTP11Transport serves http:// only, not {request.url.scheme}://")
+        timeouts = request.extensions.get("timeout", {})
+        host = request.url.host
+        port = request.url.port or 80
+        body = request.content  # httpx has already encoded json= / content= into bytes
+        head = _request_head(request, host, port, len(body))
+        status, headers, content = await self._pool.exchange(host, port, head + body, request.method,
+                                                             timeouts.get("connect"), timeouts.get("read"), request)
+        return httpx.Response(status, headers=headers, content=content, request=request,
+                              extensions={"http_version": b"HTTP/1.1"})
+
+    async def aclose(self) -> None:
+        self._pool.close()
+
+
+class ReplyHeaders(dict):
+    """A reply's headers by lower-case name (the last of repeated ones): ``get`` ignores case."""
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
+class DirectReply:
+    """What the direct client returns: the status, headers and body bytes, nothing parsed further."""
+
+    __slots__ = ("status_code", "headers", "content")
+
+    def __init__(self, status_code: int, headers: ReplyHeaders, content: bytes):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+
+class DirectClient:
+    """POSTs to one plain-http URL with a request head built once (method line, host, headers with the key,
+    content type): per request only the Content-Length and the body are added, then bytes go over a pooled
+    keep-alive connection. No URL parsing, header merging or cookie jar per request: that work dominated a
+    fast local audit (docs/runner.md). Failures are httpx's exceptions, as on the httpx path."""
+
+    def __init__(self, url: str, headers: dict[str, str], connect_timeout: float | None,
+                 read_timeout: float | None) -> None:
+        parsed = httpx.URL(url)  # once
+        if parsed.scheme != "http":
+            raise ValueError(f"DirectClient serves http:// only, not {parsed.scheme}://")
+        self.host = parsed.host
+        self.port = parsed.port or 80
+        target = parsed.raw_path.decode("ascii")
+        name = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal is bracketed
+        lines = [f"POST {target} HTTP/1.1",
+                 f"Host: {name}:{self.port}" if parsed.port not in (None, 80) else f"Host: {name}"]
+        for name, value in headers.items():
+            if name.lower() in ("host", "content-length", "transfer-encoding", "accept-encoding", "connection"):
+                continue
+            if not (value.isascii() and value.isprintable() and name.isascii() and name.isprintable()):
+                raise ValueError(f"header {name!r} cannot be sent as it is")  # never the value: it may be a key
+            lines.append(f"{name}: {value}")
+        lines += ["Accept: */*", "Accept-Encoding: identity", "Content-Length: "]
+        self._head = "\r\n".join(lines).encode("latin-1")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._pool = ConnectionPool()
+
+    def __repr__(self) -> str:  # never the head: it holds the key
+        return f"DirectClient({self.host}:{self.port})"
+
+    async def post(self, body: bytes) -> DirectReply:
+        data = b"".join((self._head, str(len(body)).encode(), b"\r\n\r\n", body))
+        status, headers, content = await self._pool.exchange(self.host, self.port, data, "POST",
+                                                             self.connect_timeout, self.read_timeout)
+        return DirectReply(status, ReplyHeaders((n.lower(), v) for n, v in headers), content)
+
+    async def aclose(self) -> None:
+        self._pool.close()
 
 
 def _request_head(request: httpx.Request, host: str, port: int, length: int) -> bytes:

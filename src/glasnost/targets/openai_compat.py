@@ -31,7 +31,7 @@ from glasnost.errors import ConfigError, TargetFatal
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.redact import known_secrets, mentions, remember, scrub, scrub_value
 from glasnost.targets.base import ChatRequest
-from glasnost.targets.http11 import HTTP11Transport
+from glasnost.targets.http11 import DirectClient, HTTP11Transport
 from glasnost.targets.pool import ShardedTransport
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
@@ -100,6 +100,7 @@ class OpenAICompatTarget:
         self._base = spec.base_url.rstrip("/")
         self._url = self._base + "/chat/completions"
         self._client: httpx.AsyncClient | None = None
+        self._direct: DirectClient | None = None  # plain http without a proxy: requests skip httpx (http11.py)
         self._secret: str | None = None
 
     def __repr__(self) -> str:  # never the key
@@ -142,6 +143,10 @@ class OpenAICompatTarget:
             transport = self._http_transport
             if transport is None and not _proxy_in_env(self._environ):
                 transport = HTTP11Transport() if self._base.startswith("http://") else ShardedTransport(size)
+                if self._base.startswith("http://"):
+                    # The request head (with the key) is built once; each request then only adds its body.
+                    self._direct = DirectClient(self._url, headers, self.transport.connect_timeout_s,
+                                                self.transport.timeout_s)
             self._client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.transport.timeout_s, connect=self.transport.connect_timeout_s, pool=None),
@@ -210,6 +215,9 @@ class OpenAICompatTarget:
         return None
 
     async def aclose(self) -> None:
+        if self._direct is not None:
+            await self._direct.aclose()
+            self._direct = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -280,6 +288,7 @@ class OpenAICompatTarget:
 
     async def generate(self, request: ChatRequest) -> Completion:
         client = self._client or self._open()
+        direct = self._direct
         body = json.dumps(self._payload(request), ensure_ascii=False).encode("utf-8")
         budget = RetryBudget(self.transport, self._rng)
         while True:
@@ -288,7 +297,8 @@ class OpenAICompatTarget:
             retry_after: float | None = None
             started = time.perf_counter()
             try:
-                resp = await client.post(self._url, content=body)
+                # The same handling of whatever comes back, whichever path carried the bytes.
+                resp = await (direct.post(body) if direct is not None else client.post(self._url, content=body))
             except httpx.TimeoutException as exc:
                 decision, problem = Decision.TRANSIENT, f"timed out ({type(exc).__name__})"
             except httpx.RequestError as exc:  # refused, reset, protocol or decoding trouble

@@ -1,0 +1,152 @@
+"""Judge while the audit runs: verdicts for committed answers are computed while later requests are in flight.
+
+Why: on a latency-bound audit the machine waits for the model most of the time; judging afterwards added
+its whole cost to the command. The runner hands each committed batch to ``JudgeAlong.feed`` (its
+``on_commit`` hook); a worker judges it with the offline judge, off the event loop; the finished verdicts
+are written by the loop's own thread (the store's connection stays on one thread) at the next commit and
+at ``finish``. The later ``judge_run`` then finds them cached and judges only what is left (responses from
+earlier invocations, anything this one could not do).
+
+The workers are forked processes where the platform has ``fork`` (two with 4+ cores, else one), else a
+thread. Processes run on other cores and never hold this process's GIL: a judging thread made every socket
+and SQLite call of the event loop wait for the GIL, which cost more than it saved on a fast server. They are
+forked before the event loop starts and never touch the store. Batches go to them and verdicts come back
+through ``multiprocessing`` queues, whose feeder threads keep the event loop from ever blocking on a pipe.
+
+Nothing here can change a result: a verdict carries the digest of the very response object that was
+committed (``judge.runner.stamped``), so should the store have repaired a row on the way in, the digests
+differ, the store never returns that verdict, and ``judge_run`` judges the stored row again. Only the
+offline judge runs here (deterministic, no network, a synchronous ``judge_item``); LLM judges and panels
+keep the path after the audit. A failure in the worker stops it quietly: whatever it did not judge is
+judged afterwards, as before.
+"""
+
+from __future__ import annotations
+
+import inspect
+import multiprocessing
+import os
+import queue
+import threading
+from typing import Any
+
+from glasnost.records import Concept, Response
+
+_DONE = "done"
+
+
+def judges_offline(judge: Any) -> bool:
+    """The judges that may run alongside: synchronous and offline (the default judge), never a panel/LLM."""
+    judge_item = getattr(judge, "judge_item", None)
+    return (judge is not None and callable(judge_item) and not inspect.iscoroutinefunction(judge_item)
+            and not hasattr(judge, "members"))
+
+
+def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
+    """The worker: batches of responses in, ("verdicts", list) or ("failed", reason) out, then _DONE. A worker
+    process whose parent is gone (killed with -9) ends within a second instead of waiting forever."""
+    from glasnost.judge.item import Item
+    from glasnost.judge.runner import stamped
+
+    failed = False
+    while True:
+        try:
+            batch = todo.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and os.getppid() != parent:
+                return
+            continue
+        if batch is None:
+            break
+        if failed:
+            continue  # drain: what is left is judged after the audit
+        try:
+            verdicts = [judge.judge_item(Item.from_response(r, concepts.get(r.concept_id))) for r in batch]
+            done.put(("verdicts", stamped(verdicts, batch)))
+        except Exception as exc:  # never the run's problem: judge_run judges these afterwards
+            failed = True
+            done.put(("failed", f"{type(exc).__name__}: {exc}"[:300]))
+    done.put((_DONE, None))
+
+
+class JudgeAlong:
+    def __init__(self, store: Any, judge: Any, concepts: dict[str, Concept], use_process: bool | None = None) -> None:
+        self.store = store
+        self.written = 0  # verdicts written so far
+        self.failed: str | None = None  # the worker's first failure (what is left is judged afterwards)
+        if use_process is None:
+            use_process = "fork" in multiprocessing.get_all_start_methods()
+        if use_process:
+            # Two where there are cores to spare (once the last answer is in, the judging left uses both); on
+            # a 2-core machine a second worker only takes CPU from the audit and a local server.
+            ctx = multiprocessing.get_context("fork")
+            self._todo: Any = ctx.Queue()
+            self._done: Any = ctx.Queue()
+            self._workers: list[Any] = [
+                ctx.Process(target=_judge_batches, args=(self._todo, self._done, judge, concepts, os.getpid()),
+                            name="glasnost-judge-along", daemon=True)
+                for _ in range(2 if (os.cpu_count() or 1) >= 4 else 1)]
+        else:
+            self._todo = queue.SimpleQueue()
+            self._done = queue.SimpleQueue()
+            self._workers = [threading.Thread(target=_judge_batches, args=(self._todo, self._done, judge, concepts),
+                                              name="glasnost-judge-along", daemon=True)]
+        for worker in self._workers:
+            worker.start()
+        self._running = len(self._workers)  # workers that have not said _DONE
+        self._finished = False
+
+    def feed(self, batch: list[Response]) -> None:
+        """The runner's ``on_commit`` hook (event-loop thread): write finished verdicts, queue the new batch."""
+        self._collect(block=False)
+        if self.failed is None and batch:
+            self._todo.put(list(batch))
+
+    def finish(self, stop: bool = False) -> int:
+        """Wait for the queued batches and write their verdicts (``stop``: only what is already judged, the
+        worker is ended); returns the verdicts written in all."""
+        if self._finished:
+            return self.written
+        if stop:
+            self._collect(block=False)
+            self.failed = self.failed or "stopped"
+            for worker in self._workers:
+                if hasattr(worker, "kill"):
+                    worker.kill()
+                else:
+                    self._todo.put(None)
+        else:
+            for _ in self._workers:
+                self._todo.put(None)
+            self._collect(block=True)
+        for worker in self._workers:
+            worker.join(timeout=10)
+        self._finished = True
+        return self.written
+
+    def _collect(self, block: bool) -> None:
+        while True:
+            try:
+                kind, value = self._done.get(timeout=0.5) if block else self._done.get_nowait()
+            except queue.Empty:
+                if block and self._running and any(w.is_alive() for w in self._workers):
+                    continue
+                return
+            except (EOFError, OSError):  # the worker is gone: what it did not judge is judged afterwards
+                return
+            if kind == _DONE:
+                self._running -= 1
+                if self._running <= 0:
+                    return
+                continue
+            if kind == "failed":
+                self.failed = self.failed or value
+                continue
+            if self.failed is not None and self.failed.startswith("store: "):
+                continue
+            try:
+                self.store.put_verdicts(value)
+            except Exception as exc:  # the store is busy or failing: the audit's own writes decide; judged later
+                self.failed = self.failed or f"store: {type(exc).__name__}: {exc}"[:300]
+                continue
+            self.written += len(value)
