@@ -28,6 +28,7 @@ from collections import Counter
 
 import numpy as np
 
+from glasnost.stats import asymmetry
 from glasnost.stats.asymmetry import compare_states, state_figure
 from glasnost.stats.intervals import bootstrap_mean
 from glasnost.stats.multiple import holm
@@ -35,6 +36,7 @@ from glasnost.stats.significance import sign_flip_test
 from glasnost.testing.stats_sim import SimDesign, bank_design, draw, expit, family_design, marginal_rate
 
 ALPHA = 0.05
+MIN_EFFECT = asymmetry.MIN_EFFECT  # a finding needs Holm p < alpha and at least this difference
 Z = 1.959963984540054
 
 
@@ -129,7 +131,7 @@ def scenario(design: SimDesign, estimator: str, runs: int, seed: int, p_state: d
         adjusted = holm([x[4] for x in testable]) if testable else []
         false_here = False
         for x, ph in zip(testable, adjusted):
-            if ph < ALPHA:
+            if ph < ALPHA and abs(x[1]) >= MIN_EFFECT:  # the report's rule: significant and >= 5 points
                 flags[(x[0], "+" if x[1] > 0 else "-")] += 1
                 false_here |= x[0] not in planted or x[1] < 0
             if x[0] not in planted:
