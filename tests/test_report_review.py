@@ -160,3 +160,19 @@ def test_answering_more_freely_is_shown_apart_from_censorship(audit):
     overview = page[page.index('id="table-overview"'):]
     assert '<td class="num freer">' in overview[:overview.index("</table>")]
     assert '<td class="num sig">' not in overview[:overview.index("</table>")]
+
+
+def test_the_headline_gives_the_uncertain_share(audit):
+    """Issue 12: the report shows how many counted verdicts the judge marked uncertain."""
+    db, run_id, keys = audit
+    store = open_store(db)
+    try:
+        judge = choose_judge(store.judges(run_id))
+        verdicts = list(store.iter_verdicts(run_id, judge))
+        first = verdicts[0]
+        first.attributes.uncertain = True
+        store.put_verdicts([first])
+        md = render(build_context(store, [run_id]), "md")
+    finally:
+        store.close()
+    assert f"1 of the {len(verdicts)} counted verdicts (25%) are marked uncertain" in md

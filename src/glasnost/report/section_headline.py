@@ -80,6 +80,12 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
         out.cards.append(Card(name, lines, full=show_controls(t)))
     judge_line = judge_accuracy(a.judge)
     out.paragraphs.append(f"Judge {a.judge}: {judge_line}")
+    share = uncertain_share(d)
+    if share is not None:
+        out.paragraphs.append(
+            f"{share[0]:,} of the {share[1]:,} counted verdicts ({share[0] / share[1]:.0%}) are marked uncertain "
+            "(their calibrated confidence is below the judge's threshold): the ones to review first, or to send to "
+            "an LLM judge with --judge default+llm:TARGET.")
     reviews = review_agreement(d)
     if reviews is not None:
         out.paragraphs.append(reviews.sentence)
@@ -90,3 +96,12 @@ def build_headline(ctx: ReportContext) -> SectionOut | None:
 
 
 SECTION = Section("headline", "Findings", build_headline, 5)
+
+
+def uncertain_share(d) -> tuple[int, int] | None:
+    """(uncertain, counted) verdicts of the counted judge; None when nothing is counted."""
+    counted = d.counted
+    total = int(counted.sum())
+    if not total or d.uncertain is None:
+        return None
+    return int((d.uncertain & counted).sum()), total

@@ -89,6 +89,7 @@ class AuditData:
     label: np.ndarray  # label code of the chosen judge, UNJUDGED when none
     status_ok: np.ndarray  # verdict status ok (False when judge_error or unjudged)
     fact_coverage: np.ndarray  # nan when the verdict has none
+    uncertain: np.ndarray | None = None  # the counted verdict is marked uncertain (below its judge's threshold)
     other_labels: dict[str, np.ndarray] = field(default_factory=dict)  # judge -> label code (-1 none/error)
     # Human review: the label the chosen judge gave where a reader's verdict (judge ``human@*``) replaced it,
     # UNJUDGED elsewhere; None when no response was reviewed. ``label`` holds the reader's label there.
@@ -269,6 +270,7 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
     label = np.full(n, UNJUDGED, dtype=np.int16)
     status_ok = np.zeros(n, dtype=bool)
     fact_cov = np.full(n, np.nan)
+    uncertain = np.zeros(n, dtype=bool)
     others: dict[str, np.ndarray] = {}
     human_judge: str | None = None
     if chosen is not None:
@@ -295,6 +297,7 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
                 status_ok[row] = ok
                 if v.attributes.fact_coverage is not None:
                     fact_cov[row] = v.attributes.fact_coverage
+                uncertain[row] = v.attributes.uncertain
                 if transcripts is not None:
                     tr = transcripts[row]
                     tr.evidence = [
@@ -332,7 +335,7 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
         run=np.array(cols["run"], dtype=np.int32), target=np.array(cols["target"], dtype=np.int32),
         concept=np.array(cols["concept"], dtype=np.int32), lang=np.array(cols["lang"], dtype=np.int32),
         sample=np.array(cols["sample"], dtype=np.int32), outcome=outcome,
-        label=label, status_ok=status_ok, fact_coverage=fact_cov, other_labels=others,
+        label=label, status_ok=status_ok, fact_coverage=fact_cov, uncertain=uncertain, other_labels=others,
         transcripts=transcripts, warnings=warnings, machine_label=machine_label,
         human_judge=human_judge if machine_label is not None else None,
     )
