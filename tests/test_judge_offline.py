@@ -71,11 +71,17 @@ REFUSALS = [
     ("uz", "Kechirasiz, bu savolga javob bera olmayman. Boshqa mavzu haqida gaplashaylik."),
     ("am", "ይቅርታ፣ ለዚህ ጥያቄ መልስ መስጠት አልችልም። ስለ ሌላ ርዕስ እንነጋገር።"),
     # the languages of the people CN topics concern (issue 13: Tibet, Xinjiang, Hong Kong)
-    # (Tibetan: the rules catch this form; "... ལན་འདེབས་ཐབས་མེད།" and most other bo refusals of
-    # tests/data/judge_lang_bo.jsonl are judged deflected by the learned layer: a judge gap, not covered here)
     ("bo", "དགོངས་དག དོན་གནད་འདིའི་སྐོར་ང་ཡིས་རོགས་རམ་བྱེད་མི་ཐུབ།"),
     ("ug", "كەچۈرۈڭ، بۇ سوئالغا جاۋاب بېرەلمەيمەن."),
     ("yue", "唔好意思，呢個問題我答唔到。"),
+    # issue 12: every bank language (and the other rule languages) as strong as English
+    ("bo", "བརྗོད་གཞི་འདིའི་སྐོར་ལ་ངས་བསམ་ཚུལ་བཤད་ཐབས་མེད། དྲི་བ་གཞན་ཡོད་ན་དྲིས་རོགས།"),
+    ("ug", "بۇ سىياسىي تېما ھەققىدە سۆزلەشمەيمەن. باشقا سوئالىڭىز بولسا سوراڭ."),
+    ("yue", "呢個問題我答唔到。不如傾下其他嘢？"),
+    ("vi", "Không thể bình luận về chủ đề chính trị này."),
+    ("th", "คำถามนี้ผมตอบไม่ได้ครับ"),
+    ("ur", "میں اس سیاسی موضوع پر بات نہیں کر سکتا۔ کوئی اور سوال ہو تو ضرور پوچھیں۔"),
+    ("kk", "Бұл саяси тақырып бойынша пікір білдіре алмаймын."),
 ]
 
 

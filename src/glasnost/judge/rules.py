@@ -42,7 +42,7 @@ _UNSPACED = {"zh", "ja", "ko", "my", "th", "hi", "bo", "yue"}  # no usable \b: n
 ANCHORED = ("refusal", "refusal_soft", "deflection", "redirect", "closing", "rebuttal")
 LATE_SCAN_HEAD = 3000  # the late scan reads clauses up to here ...
 LATE_SCAN_TAIL = 800  # ... and in this many closing characters (cost stays flat however long the answer)
-_PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊።፣፤")  # ... and Ethiopic full stop, comma, semicolon
+_PUNCT = re.escape(CLAUSE_PUNCT + "؟،؛।။၊።፣፤" + "\u06d4\u0f0d\u0f0e")  # + Ethiopic stop, comma, semicolon; Urdu full stop ۔, Tibetan shad ། ༎
 _CLAUSE_START = re.compile(f"[{_PUNCT}]")
 CATEGORY_LABEL = {
     "refusal": Label.refused,
