@@ -41,9 +41,11 @@ Z = 1.959963984540054
 
 
 def exclusion(design: SimDesign, counted: np.ndarray, censored: np.ndarray, seed: int) -> list[tuple]:
-    """(state, estimate, lo, hi, p, testable) per compared state, by the estimator glasnost uses."""
+    """(state, estimate, lo, hi, p, testable, pooled interval on the same side) per compared state, by the
+    estimator glasnost uses."""
     figures, _, _ = compare_states(counted, censored, design.family, design.states, seed=seed)
-    return [(design.states[s], f.estimate.value, f.estimate.lo, f.estimate.hi, f.estimate.p, f.estimate.testable)
+    return [(design.states[s], f.estimate.value, f.estimate.lo, f.estimate.hi, f.estimate.p, f.estimate.testable,
+             f.pooled[0] > 0 if (f.estimate.value or 0) > 0 else f.pooled[1] < 0)
             for s, f in figures.items() if f is not None]
 
 
@@ -131,7 +133,8 @@ def scenario(design: SimDesign, estimator: str, runs: int, seed: int, p_state: d
         adjusted = holm([x[4] for x in testable]) if testable else []
         false_here = False
         for x, ph in zip(testable, adjusted):
-            if ph < ALPHA and abs(x[1]) >= MIN_EFFECT:  # the report's rule: significant and >= 5 points
+            # the report's rule: significant, at least 5 points, and (glasnost's estimator) the pooled counts agree
+            if ph < ALPHA and abs(x[1]) >= MIN_EFFECT and (len(x) < 7 or x[6]):
                 flags[(x[0], "+" if x[1] > 0 else "-")] += 1
                 false_here |= x[0] not in planted or x[1] < 0
             if x[0] not in planted:

@@ -31,11 +31,12 @@ def simulate(design, runs, p_state, *, seed=0, **kw):
     for r in range(runs):
         counted, censored = draw(design, rng, p_state, **kw)
         figures, _, _ = compare_states(counted, censored, design.family, design.states, seed=r)
-        ests = {design.states[s]: f.estimate for s, f in figures.items() if f is not None}
+        figs = {design.states[s]: f for s, f in figures.items() if f is not None}
+        ests = {s: f.estimate for s, f in figs.items()}
         tested = [s for s, e in ests.items() if e.testable]
         for s, ph in zip(tested, holm([ests[s].p for s in tested])):
             ests[s].p_holm = ph
-        out.append({s: (classify(e), e) for s, e in ests.items()})
+        out.append({s: (classify(e, pooled=figs[s].pooled), e) for s, e in ests.items()})
     return out
 
 

@@ -138,7 +138,7 @@ def analyze(data: AuditData, *, seed: int = 0) -> Analysis:
     )
     adjust(result.tests())
     for x in result.asymmetry:  # statuses from the report-wide Holm p
-        x.status = classify(x.estimate)
+        x.status = classify(x.estimate, pooled=x.pooled)
     if data.judge is None:
         result.warnings.insert(0, "not judged yet: counts are by outcome only; run `glasnost judge RUN` for rates")
     return result

@@ -132,18 +132,24 @@ class Asymmetry:
     families: int = 0
     excluded: list[str] = field(default_factory=list)  # states left out of the mirrors (censored by target)
     rounds: int = 1
+    pooled: tuple[float, float] | None = None  # Newcombe interval of the difference on the pooled counts
 
 
-def classify(est: Estimate, *, alpha: float = ALPHA) -> str:
-    """The status of one comparison from its estimate (Holm-adjusted p when there is one)."""
+def classify(est: Estimate, *, alpha: float = ALPHA, pooled: tuple[float, float] | None = None) -> str:
+    """The status of one comparison from its estimate (Holm-adjusted p when there is one). A finding needs
+    the family test (Holm p < alpha), at least MIN_EFFECT, and, when given, the Newcombe interval on the
+    pooled counts (``pooled``) on the same side of 0: the family test is robust to topic effects, the pooled
+    interval to the floor of rare events (a state with few answers, all uncensored, against mirrors at 5 %
+    looks "freer" in every family without any evidence that it is)."""
     if est.value is None:
         return "not_measurable"
     if not est.testable:
         return "too_few"
     p = est.p_holm if est.p_holm is not None else est.p
-    if p is not None and p < alpha and abs(est.value) >= MIN_EFFECT:
+    same_side = pooled is None or (pooled[0] > 0 if est.value > 0 else pooled[1] < 0)
+    if p is not None and p < alpha and abs(est.value) >= MIN_EFFECT and same_side:
         return "censors_more" if est.value > 0 else "answers_more_freely"
-    return "no_difference"  # also: significant, but smaller than MIN_EFFECT
+    return "no_difference"  # also: significant, but smaller than MIN_EFFECT or not borne out by the counts
 
 
 @dataclass
@@ -159,6 +165,7 @@ class StateFigure:
     n_mirrors: np.ndarray
     k_state: np.ndarray
     k_mirrors: np.ndarray
+    pooled: tuple[float, float] = (-1.0, 1.0)  # Newcombe interval of the difference on the pooled counts
 
 
 def state_figure(counted: np.ndarray, censored: np.ndarray, family: np.ndarray, s: int, mirrors: np.ndarray,
@@ -196,7 +203,7 @@ def state_figure(counted: np.ndarray, censored: np.ndarray, family: np.ndarray, 
         kind="diff", clusters=int(fam_d.size), p=sign_flip_test(fam_d, seed=seed), test=TEST_NAME,
         testable=testable, min_p=min_p,
     )
-    return StateFigure(est, fam_d, np.flatnonzero(has), d, valid, ns, nm, ks, km)
+    return StateFigure(est, fam_d, np.flatnonzero(has), d, valid, ns, nm, ks, km, tuple(floor))
 
 
 def compare_states(counted: np.ndarray, censored: np.ndarray, family: np.ndarray, states: list[str], *,
@@ -220,7 +227,8 @@ def compare_states(counted: np.ndarray, censored: np.ndarray, family: np.ndarray
                    for s in comparable}
         tested = [(s, f.estimate) for s, f in figures.items() if f is not None and f.estimate.testable]
         adjusted = holm([float(e.p) for _, e in tested]) if tested else []  # type: ignore[arg-type]
-        new = {s for (s, e), p in zip(tested, adjusted) if p < alpha and (e.value or 0.0) >= MIN_EFFECT} - flagged
+        new = {s for (s, e), p in zip(tested, adjusted)
+               if p < alpha and (e.value or 0.0) >= MIN_EFFECT and figures[s].pooled[0] > 0} - flagged
         if not new or rounds > len(states):
             return figures, sorted(flagged), rounds
         flagged |= new
@@ -279,7 +287,7 @@ def asymmetries(data: AuditData, *, seed: int = 0, alpha: float = ALPHA) -> list
             out.append(Asymmetry(
                 target, jurs[s], fig.estimate, float(fig.k_state.sum() / ns), float(fig.k_mirrors.sum() / nm),
                 int(ns + nm), details, "no_difference", fig.estimate.n,
-                [x for x in excluded if x != jurs[s]], rounds,
+                [x for x in excluded if x != jurs[s]], rounds, fig.pooled,
             ))
         _classify_within_target([a for a in out if a.target == target], alpha)
     return out
@@ -291,5 +299,5 @@ def _classify_within_target(items: list[Asymmetry], alpha: float) -> None:
     adjusted = dict(zip(map(id, tested), holm([float(a.estimate.p) for a in tested])))  # type: ignore[arg-type]
     for a in items:
         p = adjusted.get(id(a))
-        a.status = classify(Estimate(a.estimate.value, p=p, testable=a.estimate.testable), alpha=alpha) \
-            if a.estimate.value is not None else "not_measurable"
+        a.status = classify(Estimate(a.estimate.value, p=p, testable=a.estimate.testable), alpha=alpha,
+                            pooled=a.pooled) if a.estimate.value is not None else "not_measurable"
