@@ -67,6 +67,8 @@ class Thresholds:
     # a short evasion (the learned layer's) in the official voice is a recital of the line
     official_markers_short_evasion: int = 1
     short_recital: int = 600
+    # ... and a short, weakly held answer that reports nothing and gives no dates or figures: one
+    official_markers_short_bare: int = 1
     narrative_scan: int = 1000  # characters of such an answer searched for official-line markers and hedges
     # longer answers are not second-guessed: a recital of the line is short, a long essay that the learned layer
     # holds as an answer is one (and scanning every essay cost a tenth of the judge's time)
@@ -207,8 +209,14 @@ class OfflineJudge:
             if label == Label.deflected else \
             t.official_markers_fluent if fluent else \
             t.official_markers_short if len(text) <= t.short_recital else t.official_markers_over_answer
-        # an answer that quotes or attributes any of the line is reporting it, not reciting it
-        reporting = label == Label.answered and len(own) < len(official)
+        # an answer that quotes or attributes the line as often as it speaks it is reporting it, not reciting it
+        reporting = label == Label.answered and len(own) <= len(official) - len(own)
+        if label == Label.answered and not fluent and len(text) <= t.short_recital and not reporting \
+                and not any(h.category == "specifics" for h in found) and len(own) == len(official):
+            # a short answer in the official voice, with nothing reported and no dates or figures beside it,
+            # has no room for anything but the line: one marker suffices (issue 12, "official line in general
+            # words")
+            need = t.official_markers_short_bare
         if official_weight(own) >= need and not reporting:
             proposal = _rule_proposal(Label.state_narrative, own, offset, kind="official_marker")
             return Label.state_narrative, (deciding if label == Label.deflected else [learned]) + [proposal]

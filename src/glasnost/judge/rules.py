@@ -130,8 +130,10 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
         # official before hedge: where both could start, the official-line marker is the one that counts
-        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official", "hedge", "lecture",
-                                                                 "specifics") if rules.get(c)]
+        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official") if rules.get(c)]
+        if rules.get("voice_agent") and rules.get("voice_claim"):
+            groups.append(_voice_pattern(lang, rules, spaced))
+        groups += [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("hedge", "lecture", "specifics") if rules.get(c)]
         if groups:
             guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
             marker_parts.append(f"{guard}(?:{'|'.join(groups)})")
@@ -145,6 +147,22 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         re.compile("|".join(marker_parts)) if marker_parts else None,
         re.compile("|".join(attribution_parts)) if attribution_parts else None,
     )
+
+
+VOICE_CLAUSE = 80  # characters between the state as agent and its claim, within one clause
+
+
+def _voice_pattern(lang: str, rules: dict, spaced: bool) -> str:
+    """The official voice as a clause (issue 12): the state, its organs or "we/our country" as the grammatical
+    agent of a claim of lawfulness, constancy, protection or denial ("the government has always…", "China is a
+    country governed by the rule of law", "我国始终坚持…", "Türkiye'de sansür yoktur"), with no contrast later in
+    the sentence ("…but in practice", "critics say"): a candid answer that reports such a claim contrasts it
+    or attributes it (attributions are excluded by ``_voice`` like every official marker)."""
+    b = r"\b" if spaced else ""
+    stop = r"[^.!?;\n。！？；]"
+    body = f"{b}(?:{_alt(rules['voice_agent'])}){b}{stop}{{0,{VOICE_CLAUSE}}}?(?:{_alt(rules['voice_claim'])})"
+    contrast = f"(?!{stop}*{b}(?:{_alt(rules['voice_contrast'])}))" if rules.get("voice_contrast") else ""
+    return f"(?P<voice__{lang}>{body}){contrast}"
 
 
 def rule_languages(*tags: str | None) -> tuple[str, ...]:
@@ -251,7 +269,8 @@ def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: in
     return out
 
 
-OFFICIAL = ("official", "frame")  # frame: an official framing ("your question contains a misunderstanding")
+OFFICIAL = ("official", "frame", "voice")  # frame: an official framing ("your question contains a misunderstanding");
+# voice: the state as the agent of a claim in the answer's own voice (``_voice_pattern``)
 
 
 def asserted(hits: list[RuleHit]) -> list[RuleHit]:
