@@ -51,7 +51,7 @@ def calibrate(corpora: Path, out: Path, extra: list[Path], log) -> None:
 
     rows = cross_validate(corpus_paths(corpora) + list(extra), consensus_only=True, progress=log)
     sel = [r for r in rows if r.gold in GOLD_THREE and r.signals]
-    table = fit(((r.signals["decided_by"], r.signals.get("raw_score"), GOLD_THREE[r.gold] == r.pred) for r in sel),
+    table = fit(((r.signals.get("calibration_path") or r.signals["decided_by"], r.signals.get("raw_score"), GOLD_THREE[r.gold] == r.pred) for r in sel),
                 version=str(load_model(out).version))
     (out / "calibration.json").write_text(json.dumps(table, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log(f"calibration fitted on {len(sel)} cross-validated rows, {len(table['paths'])} decision paths")

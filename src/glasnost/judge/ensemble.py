@@ -212,10 +212,11 @@ class OfflineJudge:
         # an answer that quotes or attributes the line as often as it speaks it is reporting it, not reciting it
         reporting = label == Label.answered and len(own) <= len(official) - len(own)
         if label == Label.answered and not fluent and len(text) <= t.short_recital and not reporting \
-                and not any(h.category == "specifics" for h in found) and len(own) == len(official):
+                and not any(h.category == "specifics" for h in found) and len(own) == len(official) \
+                and any(h.category in ("voice", "frame") for h in own):
             # a short answer in the official voice, with nothing reported and no dates or figures beside it,
-            # has no room for anything but the line: one marker suffices (issue 12, "official line in general
-            # words")
+            # has no room for anything but the line: one clause in that voice suffices (issue 12, "official line
+            # in general words")
             need = t.official_markers_short_bare
         if official_weight(own) >= need and not reporting:
             proposal = _rule_proposal(Label.state_narrative, own, offset, kind="official_marker")
@@ -289,10 +290,11 @@ class OfflineJudge:
         """``confidence``: the raw score (the learned layer's probability of the label, in the public mapping;
         1.0 for provider and canned decisions), calibrated per decision path (judge/calibration.py)."""
         raw = 1.0 if confidence is None else confidence
-        calibrated = calibration.confidence(decided_by, raw)
+        path = calibration_path(decided_by, evidence)
+        calibrated = calibration.confidence(path, raw)
         if calibrated is not None:
             attrs.uncertain = label not in (Label.error,) and calibrated < calibration.uncertain_below()
-        detail = {"decided_by": decided_by, "layers": layers, "raw_score": round(raw, 4)}
+        detail = {"decided_by": decided_by, "layers": layers, "raw_score": round(raw, 4), "calibration_path": path}
         return Verdict(
             response_key=item.key,
             judge=self.id,
@@ -332,6 +334,17 @@ def decide(opening: set[str], facts_label: Label | None, coverage: float | None,
     if p_eva >= evasive_bar and not stated:
         return Label.deflected, ["learned", "facts"] if zero_coverage_long else ["learned"]
     return Label.answered, ["learned"] + (["facts"] if coverage else [])
+
+
+def calibration_path(decided_by: str, evidence: list[Evidence]) -> str:
+    """The decision path that confidence is calibrated on: ``decided_by`` with the substance layer named by what
+    it saw (a short direct answer, a change of subject, a code word): its evidence, not the learned score it
+    overrode, is what makes such a verdict right or wrong (issue 12: short answers were 99.7 % right and 89 %
+    uncertain when they shared one path)."""
+    kinds = sorted({e.kind for e in evidence if e.layer == "substance" and e.kind})
+    if not kinds or "substance" not in decided_by.split("+"):
+        return decided_by
+    return "+".join(p if p != "substance" else "substance:" + "/".join(kinds) for p in decided_by.split("+"))
 
 
 LATE_DECLINE = {"refusal", "refusal_soft", "rebuttal"}

@@ -265,6 +265,8 @@ def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: in
             cat, lang = (m.lastgroup or "official__?").split("__", 1)
             s, e = m.span(m.lastgroup)
             where = _voice(comp, text, s) if cat in OFFICIAL else "anywhere"
+            if cat == "voice" and where == "asserted":
+                where = _reported_inside(comp, text[s:e])
             out.append(_hit(cat, lang, s, e, folded, original, where))
     return out
 
@@ -299,6 +301,19 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
         if last is not None and '"' not in clause[last.end() :] and not (
                 len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
+    return "asserted"
+
+
+_QUOTES = re.compile("[\"\u201c\u201d\u300c\u300d\u00ab\u00bb]")
+
+
+def _reported_inside(comp: _Compiled, clause: str) -> str:
+    """A voice clause spans the agent and its claim: a reporting verb or a quotation between them ("中国政府强调
+    …维护", "the government says it protects…") makes it reported speech, like one before it."""
+    if _QUOTES.search(clause):
+        return "quoted"
+    if comp.attribution is not None and comp.attribution.search(clause):
+        return "attributed"
     return "asserted"
 
 
