@@ -159,8 +159,11 @@ class OfflineJudge:
         label, deciding = self._substance(item, label, deciding, rules, facts, learned, probs, folded, text, langs,
                                           det.lang, layers)
         evidence = [e for p in deciding for e in p.evidence]
+        score = next((e.score for e in evidence if e.layer == "substance" and e.kind == "short_direct_answer"
+                      and e.score is not None), None)
         return self._verdict(item, label, attrs, evidence, layers, decided_by="+".join(p.layer for p in deciding),
-                             confidence=float(probs[_PUBLIC_INDEX.get(label, int(np.argmax(probs)))]))
+                             confidence=float(probs[_PUBLIC_INDEX.get(label, int(np.argmax(probs)))])
+                             if score is None else float(score))
 
     def _empty(self, item: Item, visible: Visible, attrs: VerdictAttributes, layers: dict[str, Any]) -> Verdict:
         """No visible answer. Only unfinished reasoning (an unclosed block), or a cut-off before any text, is
@@ -266,9 +269,12 @@ class OfflineJudge:
                        (h.category in OFFICIAL and h.where == "asserted")]
             if not signals:
                 info["short_direct"] = True
+                # its score is the room the answer left unused under the short-answer limit: on the hand-written
+                # sets a one-line answer is right far more often than one near the limit (DATA_CARD.md), and it,
+                # not the learned score this rule overrides, is what its confidence is calibrated on
                 return Label.answered, [learned, Proposal("substance", Label.answered, [Evidence(
                     layer="substance", label=Label.answered, kind="short_direct_answer", field="meta",
-                    score=info["overlap"])])]
+                    score=round(1.0 - len(text) / t.short_answer, 4))])]
         same_language = base_lang(item.lang) is not None and base_lang(item.lang) == base_lang(detected)
         if label == Label.answered and names[0] == "learned" and terms.question and cover == 0.0 \
                 and len(terms.words) >= t.subject_terms and same_language and not _states_facts(facts) \
@@ -290,7 +296,7 @@ class OfflineJudge:
         """``confidence``: the raw score (the learned layer's probability of the label, in the public mapping;
         1.0 for provider and canned decisions), calibrated per decision path (judge/calibration.py)."""
         raw = 1.0 if confidence is None else confidence
-        path = calibration_path(decided_by, evidence)
+        path = calibration_path(decided_by, evidence, attrs.length)
         calibrated = calibration.confidence(path, raw)
         if calibrated is not None:
             attrs.uncertain = label not in (Label.error,) and calibrated < calibration.uncertain_below()
@@ -336,12 +342,18 @@ def decide(opening: set[str], facts_label: Label | None, coverage: float | None,
     return Label.answered, ["learned"] + (["facts"] if coverage else [])
 
 
-def calibration_path(decided_by: str, evidence: list[Evidence]) -> str:
+SHORT_PATH = 320  # a learned-only verdict on an answer this short is calibrated apart (Thresholds.short_answer)
+
+
+def calibration_path(decided_by: str, evidence: list[Evidence], length: int | None = None) -> str:
     """The decision path that confidence is calibrated on: ``decided_by`` with the substance layer named by what
     it saw (a short direct answer, a change of subject, a code word): its evidence, not the learned score it
     overrode, is what makes such a verdict right or wrong (issue 12: short answers were 99.7 % right and 89 %
-    uncertain when they shared one path)."""
+    uncertain when they shared one path); and a learned-only verdict on a short answer apart from one on an
+    essay (the learned layer was trained mostly on essays: its score means something else on one line)."""
     kinds = sorted({e.kind for e in evidence if e.layer == "substance" and e.kind})
+    if decided_by == "learned" and length is not None and length <= SHORT_PATH:
+        return "learned:short"
     if not kinds or "substance" not in decided_by.split("+"):
         return decided_by
     return "+".join(p if p != "substance" else "substance:" + "/".join(kinds) for p in decided_by.split("+"))
