@@ -19,10 +19,11 @@ from glasnost.judge.evaluate import predict_files, summarize
 DATA = Path(__file__).parent / "data"
 
 # (measure in judge-eval's "exact" block, floor); measured after reading: short answers 0.997 (goal >= 0.97),
-# official line 0.598 (goal >= 0.85: not met; tuned on CN/RU/IR/TR rows 0.898, other states 0.152)
+# official line 0.622 (goal >= 0.85: not met; CN/RU/IR/TR rows, tuned on: 0.898; the other states, held out from
+# tuning: 0.212)
 SET_FLOORS = {
     "judge_short_answers": ("recall_answered", 0.98),
-    "judge_official_line": ("recall_state_narrative", 0.58),
+    "judge_official_line": ("recall_state_narrative", 0.60),
     "judge_candid_reporting": ("recall_answered", 0.96),
 }
 # exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
