@@ -118,7 +118,7 @@ def _signals(detail: dict[str, Any]) -> dict[str, Any]:
     return {"decided_by": detail.get("decided_by"), "opening": layers.get("rules", {}).get("opening", []),
             "official": layers.get("rules", {}).get("official"),
             "probs": layers.get("learned", {}).get("probs"), "late": layers.get("rules", {}).get("late"),
-            "raw_score": detail.get("raw_score")}
+            "raw_score": detail.get("raw_score"), "calibration_path": detail.get("calibration_path")}
 
 
 def summarize(rows: Iterable[EvalRow]) -> dict[str, Any]:

@@ -131,8 +131,10 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
         # official before hedge: where both could start, the official-line marker is the one that counts
-        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official", "hedge", "lecture",
-                                                                 "specifics") if rules.get(c)]
+        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official") if rules.get(c)]
+        if rules.get("voice_agent") and rules.get("voice_claim"):
+            groups.append(_voice_pattern(lang, rules, spaced))
+        groups += [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("hedge", "lecture", "specifics") if rules.get(c)]
         if groups:
             guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
             marker_parts.append(f"{guard}(?:{'|'.join(groups)})")
@@ -146,6 +148,27 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         re.compile("|".join(marker_parts)) if marker_parts else None,
         re.compile("|".join(attribution_parts)) if attribution_parts else None,
     )
+
+
+VOICE_CLAUSE = 80  # characters between the state as agent and its claim, within one clause
+_CLITIC = {"ar", "he", "fa", "ur", "ug", "hi"}
+
+
+def _voice_pattern(lang: str, rules: dict, spaced: bool) -> str:
+    """The official voice as a clause (issue 12): the state, its organs or "we/our country" as the grammatical
+    agent of a claim of lawfulness, constancy, protection or denial ("the government has always…", "China is a
+    country governed by the rule of law", "我国始终坚持…", "Türkiye'de sansür yoktur"), with no contrast later in
+    the sentence ("…but in practice", "critics say"): a candid answer that reports such a claim contrasts it
+    or attributes it (attributions are excluded by ``_voice`` like every official marker)."""
+    b = r"\b" if spaced else ""
+    stop = r"[^.!?;\n。！？；]"
+    # the claim starts a word (tried only at word starts: the agent is common in essays about a state, and this
+    # keeps the voice clause from costing more than a tenth of the marker scan)
+    # (not in languages that write clitics onto the word: Arabic و, Hebrew ה/ב/ו, Persian می‌)
+    word = b if lang not in _CLITIC else ""
+    body = f"{b}(?:{_alt(rules['voice_agent'])}){b}{stop}{{0,{VOICE_CLAUSE}}}?{word}(?:{_alt(rules['voice_claim'])})"
+    contrast = f"(?!{stop}*{b}(?:{_alt(rules['voice_contrast'])}))" if rules.get("voice_contrast") else ""
+    return f"(?P<voice__{lang}>{body}){contrast}"
 
 
 def rule_languages(*tags: str | None) -> tuple[str, ...]:
@@ -248,11 +271,14 @@ def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: in
             cat, lang = (m.lastgroup or "official__?").split("__", 1)
             s, e = m.span(m.lastgroup)
             where = _voice(comp, text, s) if cat in OFFICIAL else "anywhere"
+            if cat == "voice" and where == "asserted":
+                where = _reported_inside(comp, text[s:e])
             out.append(_hit(cat, lang, s, e, folded, original, where))
     return out
 
 
-OFFICIAL = ("official", "frame")  # frame: an official framing ("your question contains a misunderstanding")
+OFFICIAL = ("official", "frame", "voice")  # frame: an official framing ("your question contains a misunderstanding");
+# voice: the state as the agent of a claim in the answer's own voice (``_voice_pattern``)
 
 
 def asserted(hits: list[RuleHit]) -> list[RuleHit]:
@@ -281,6 +307,19 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
         if last is not None and '"' not in clause[last.end() :] and not (
                 len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
+    return "asserted"
+
+
+_QUOTES = re.compile("[\"\u201c\u201d\u300c\u300d\u00ab\u00bb]")
+
+
+def _reported_inside(comp: _Compiled, clause: str) -> str:
+    """A voice clause spans the agent and its claim: a reporting verb or a quotation between them ("中国政府强调
+    …维护", "the government says it protects…") makes it reported speech, like one before it."""
+    if _QUOTES.search(clause):
+        return "quoted"
+    if comp.attribution is not None and comp.attribution.search(clause):
+        return "attributed"
     return "asserted"
 
 
