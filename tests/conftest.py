@@ -116,3 +116,25 @@ def store_db(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "g.db")
     return request.getfixturevalue("pg_cluster").create_database()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (scripts/test.sh installs it); Playwright drives it, no download
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the browser tests (reports, leaderboard, in-page bundle verification), one per module.
+    A missing browser fails loudly: the escaping and verification guarantees are only proven there."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("GLASNOST_SKIP_BROWSER_TESTS") == "1":
+            pytest.skip("GLASNOST_SKIP_BROWSER_TESTS=1")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (or GLASNOST_SKIP_BROWSER_TESTS=1)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from report_fixture import build_audit
-from test_report_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +28,6 @@ def audit(tmp_path_factory):
     return build_audit(tmp_path_factory.mktemp("reader"))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("GLASNOST_SKIP_BROWSER_TESTS") == "1":
-            pytest.skip("GLASNOST_SKIP_BROWSER_TESTS=1")
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (or GLASNOST_SKIP_BROWSER_TESTS=1)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser, report: Path, width: int = 1440, height: int = 900, scheme: str = "light", fragment: str = "",
