@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pydantic import ValidationError
-
 from glasnost.errors import StoreError
-from glasnost.records import Response, response_digest, verdict_provably_judged
+from glasnost.store.queries import digest_backfill
 from glasnost.store.schema import APP_ID, MIGRATIONS as SQLITE_MIGRATIONS
 
 LOCK_ID = 0x6C61736E  # pg_advisory_xact_lock key for migrations ("lasn")
@@ -84,20 +82,13 @@ assert len(MIGRATIONS) == len(SQLITE_MIGRATIONS), "both engines keep the same sc
 
 
 def _backfill_digests(conn: Any) -> None:
-    """As SQLite's migration 5: a verdict keeps its response's digest only where it provably judged it."""
-    digests: dict[str, tuple[str, str]] = {}
-    for key, data in conn.execute("SELECT key, data FROM responses").fetchall():
-        try:
-            r = Response.model_validate_json(data)
-        except (ValidationError, ValueError):
-            continue
-        digests[key] = (response_digest(r), r.outcome.value)
+    """As SQLite's migration 5 (the rule: glasnost.store.queries.digest_backfill)."""
+    responses, verdicts = digest_backfill(
+        conn.execute("SELECT key, data FROM responses").fetchall(),
+        conn.execute("SELECT rid, response_key, label, status FROM verdicts").fetchall())
     with conn.cursor() as cur:
-        cur.executemany("UPDATE responses SET digest = %s WHERE key = %s", [(d, k) for k, (d, _) in digests.items()])
-        rows = conn.execute("SELECT rid, response_key, label, status FROM verdicts").fetchall()
-        proven = [(digests[key][0], rid) for rid, key, label, status in rows
-                  if key in digests and verdict_provably_judged(label, status, digests[key][1])]
-        cur.executemany("UPDATE verdicts SET response_digest = %s WHERE rid = %s", proven)
+        cur.executemany("UPDATE responses SET digest = %s WHERE key = %s", responses)
+        cur.executemany("UPDATE verdicts SET response_digest = %s WHERE rid = %s", verdicts)
 
 
 def schema_version(conn: Any, where: str) -> int:

@@ -16,12 +16,12 @@ from typing import Any, Iterable, Iterator
 from glasnost.errors import StoreError
 from glasnost.records import Response, RunManifest, Verdict, canonical_json, response_digest
 from glasnost.store.base import Store
+from glasnost.store.queries import CURRENT, stale_verdicts_query, verdicts_query
 from glasnost.store.damage import POSTGRES, Damaged, Decoder, Warn, find_damaged, quarantine, warn_stderr
 from glasnost.store.location import display, scrub
 from glasnost.store.pg_parts import PostgresClaims, PostgresImportsAndScores
 from glasnost.store.pg_schema import NOW, migrate
 
-CURRENT = "JOIN responses r ON r.key = v.response_key AND r.digest = v.response_digest"
 
 
 def _psycopg():
@@ -214,19 +214,7 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
                 yield v
 
     def iter_verdicts(self, run_id: str | None = None, judge: str | None = None) -> Iterator[Verdict]:
-        sql = f"SELECT v.data, v.response_key, v.response_digest FROM verdicts v {CURRENT}"
-        args: list[Any] = []
-        where = []
-        if run_id is not None:
-            sql += " JOIN run_items i ON i.key = v.response_key"
-            where.append("i.run_id = %s")
-            args.append(run_id)
-        if judge is not None:
-            where.append("v.judge = %s")
-            args.append(judge)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY i.position" if run_id is not None else " ORDER BY v.rid"
+        sql, args = verdicts_query(run_id, judge, "%s", "rid")
         yield from self._verdicts(self._rows(sql, args))
 
     def iter_verdict_labels(self, run_id: str, judge: str) -> Iterator[tuple[str, str, str]]:
@@ -236,13 +224,7 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
             (run_id, judge))
 
     def stale_verdicts(self, run_id: str, judge: str | None = None) -> int:
-        sql = ("SELECT COUNT(*) FROM verdicts v JOIN run_items i ON i.key = v.response_key "
-               "JOIN responses r ON r.key = v.response_key "
-               "WHERE i.run_id = %s AND (v.response_digest IS NULL OR v.response_digest != r.digest)")
-        args: list[Any] = [run_id]
-        if judge is not None:
-            sql += " AND v.judge = %s"
-            args.append(judge)
+        sql, args = stale_verdicts_query(run_id, judge, "%s")
         return self._rows(sql, args)[0][0]
 
     def judges(self, run_id: str | None = None) -> list[str]:

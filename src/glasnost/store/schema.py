@@ -11,10 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
-from pydantic import ValidationError
-
 from glasnost.errors import StoreError
-from glasnost.records import Response, response_digest, verdict_provably_judged
+from glasnost.store.queries import digest_backfill
 
 APP_ID = "glasnost"
 
@@ -137,26 +135,13 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
 
 
 def _backfill_digests(conn: sqlite3.Connection) -> None:
-    """Stores written before migration 4 hold verdicts without the digest of what they judged.
-
-    A verdict is given its response's current digest only where it provably judged that content
-    (records.verdict_provably_judged). Every other old verdict keeps no digest: it is stale, never used,
-    and ``glasnost judge`` judges it again.
-    A response row that does not decode keeps no digest either (``glasnost db check`` names it)."""
-    digests: dict[str, tuple[str, str]] = {}
-    for key, data in conn.execute("SELECT key, data FROM responses").fetchall():
-        try:
-            r = Response.model_validate_json(data)
-        except (ValidationError, ValueError):
-            continue
-        digests[key] = (response_digest(r), r.outcome.value)
-    conn.executemany("UPDATE responses SET digest = ? WHERE key = ?", ((d, k) for k, (d, _) in digests.items()))
-    rows = conn.execute("SELECT rowid, response_key, label, status FROM verdicts").fetchall()
-    proven = [
-        (digests[key][0], rowid) for rowid, key, label, status in rows
-        if key in digests and verdict_provably_judged(label, status, digests[key][1])
-    ]
-    conn.executemany("UPDATE verdicts SET response_digest = ? WHERE rowid = ?", proven)
+    """Stores written before migration 4 hold verdicts without the digest of what they judged (the rule:
+    glasnost.store.queries.digest_backfill, shared with PostgreSQL)."""
+    responses, verdicts = digest_backfill(
+        conn.execute("SELECT key, data FROM responses").fetchall(),
+        conn.execute("SELECT rowid, response_key, label, status FROM verdicts").fetchall())
+    conn.executemany("UPDATE responses SET digest = ? WHERE key = ?", responses)
+    conn.executemany("UPDATE verdicts SET response_digest = ? WHERE rowid = ?", verdicts)
 
 
 def schema_version(conn: sqlite3.Connection, path: Path) -> int:

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 from glasnost.errors import StoreError
 from glasnost.records import Response, RunManifest, Verdict, canonical_json, response_digest
 from glasnost.store.base import Store
+from glasnost.store.queries import CURRENT, stale_verdicts_query, verdicts_query
 from glasnost.store.claims import SQLiteClaims
 from glasnost.store.damage import Damaged, Decoder, Warn, find_damaged, page_check, quarantine, warn_stderr
 from glasnost.store.schema import MIGRATIONS, Transaction, connect, migrate
@@ -24,7 +25,6 @@ from glasnost.store.sqlite_imports import SQLiteImportsAndScores
 __all__ = ["SQLiteStore", "MIGRATIONS"]
 
 # Verdicts that belong to the stored content of their response (the one place that enforces it).
-CURRENT = "JOIN responses r ON r.key = v.response_key AND r.digest = v.response_digest"
 CHUNK = 500
 
 
@@ -203,19 +203,7 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
         return v
 
     def iter_verdicts(self, run_id: str | None = None, judge: str | None = None) -> Iterator[Verdict]:
-        sql = f"SELECT v.data, v.response_key, v.response_digest FROM verdicts v {CURRENT}"
-        args: list[Any] = []
-        where = []
-        if run_id is not None:
-            sql += " JOIN run_items i ON i.key = v.response_key"
-            where.append("i.run_id = ?")
-            args.append(run_id)
-        if judge is not None:
-            where.append("v.judge = ?")
-            args.append(judge)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY i.position" if run_id is not None else " ORDER BY v.rowid"
+        sql, args = verdicts_query(run_id, judge, "?", "rowid")
         for data, key, digest in self.conn.execute(sql, args):
             v = self._verdict(data, key, digest)
             if v is not None:
@@ -229,13 +217,7 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
         )
 
     def stale_verdicts(self, run_id: str, judge: str | None = None) -> int:
-        sql = ("SELECT COUNT(*) FROM verdicts v JOIN run_items i ON i.key = v.response_key "
-               "JOIN responses r ON r.key = v.response_key "
-               "WHERE i.run_id = ? AND (v.response_digest IS NULL OR v.response_digest != r.digest)")
-        args: list[Any] = [run_id]
-        if judge is not None:
-            sql += " AND v.judge = ?"
-            args.append(judge)
+        sql, args = stale_verdicts_query(run_id, judge, "?")
         return self.conn.execute(sql, args).fetchone()[0]
 
     def judges(self, run_id: str | None = None) -> list[str]:
