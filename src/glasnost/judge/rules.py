@@ -185,12 +185,22 @@ def rule_languages(*tags: str | None) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
+# Hebrew writes abbreviations with gershayim, often typed as an ASCII quote before the last letter (צה"ל, שב"כ,
+# ארה"ב, דו"חות): such a mark is part of a word, not a quotation, and must not make the clause "quoted"
+_GERSHAYIM = re.compile('(?<=[\u05d0-\u05ea]{2})"(?=[\u05d0-\u05ea](?![\u05d0-\u05ea])|\u05d7\u05d5\u05ea)')
+
+
+def _quote_marks(text: str) -> int:
+    n = text.count('"')
+    return n - len(_GERSHAYIM.findall(text)) if n else 0
+
+
 def _quoted(folded: str, start: int, pre: str) -> bool:
     if '"' in pre or "'" in pre.strip():
         return True
     line_start = folded.rfind("\n", 0, start) + 1
     before = folded[line_start:start]
-    return before.lstrip().startswith(">") or before.count('"') % 2 == 1
+    return before.lstrip().startswith(">") or _quote_marks(before) % 2 == 1
 
 
 def find_hits(folded: Folded, original: str, langs: tuple[str, ...]) -> list[RuleHit]:
@@ -295,7 +305,7 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
     window = text[max(0, start - ATTRIBUTION_WINDOW) : start]
     breaks = list(_MARKER_CLAUSE_BREAK.finditer(window))
     clause = window[breaks[-1].end() :] if breaks else window
-    if clause.count('"') % 2 == 1 or _quoted(text, start, ""):
+    if _quote_marks(clause) % 2 == 1 or _quoted(text, start, ""):
         return "quoted"
     if comp.attribution is not None:
         last = None
@@ -304,7 +314,7 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
         # an attribution reaches the marker unless a quoted phrase closes its scope first: in 'the so-called
         # "Bucha massacre" was a staged provocation', "so-called" is about the massacre, not the provocation;
         # without quotes, "so-called" and its kind cover only the next few words
-        if last is not None and '"' not in clause[last.end() :] and not (
+        if last is not None and not _quote_marks(clause[last.end() :]) and not (
                 len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
     return "asserted"
@@ -316,7 +326,7 @@ _QUOTES = re.compile("[\"\u201c\u201d\u300c\u300d\u00ab\u00bb]")
 def _reported_inside(comp: _Compiled, clause: str) -> str:
     """A voice clause spans the agent and its claim: a reporting verb or a quotation between them ("中国政府强调
     …维护", "the government says it protects…") makes it reported speech, like one before it."""
-    if _QUOTES.search(clause):
+    if _QUOTES.search(_GERSHAYIM.sub("\u05f4", clause)):
         return "quoted"
     if comp.attribution is not None and comp.attribution.search(clause):
         return "attributed"
