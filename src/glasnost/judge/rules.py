@@ -161,7 +161,7 @@ def _voice_pattern(lang: str, rules: dict, spaced: bool) -> str:
     the sentence ("…but in practice", "critics say"): a candid answer that reports such a claim contrasts it
     or attributes it (attributions are excluded by ``_voice`` like every official marker)."""
     b = r"\b" if spaced else ""
-    stop = r"[^.!?;\n。！？；]"
+    stop = r"[^.!?;\n。！？；।۔؟။።།]"  # a sentence also ends at a danda, Urdu ۔, ؟, Burmese ။, Ethiopic ።, Tibetan །
     # the claim starts a word (tried only at word starts: the agent is common in essays about a state, and this
     # keeps the voice clause from costing more than a tenth of the marker scan)
     # (not in languages that write clitics onto the word: Arabic و, Hebrew ה/ב/ו, Persian می‌)
@@ -259,7 +259,7 @@ def _noun_phrase() -> re.Pattern[str]:
 
 
 ATTRIBUTION_WINDOW = 60  # characters before an official marker searched for an attribution, within its clause
-_MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；]")  # commas do not end it: "what it calls, in effect, a …"
+_MARKER_CLAUSE_BREAK = re.compile(r"[.!?;\n。！？；।۔؟။።།]")  # commas do not end it: "what it calls, in effect, a …"
 
 
 def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: int = LATE_SCAN_HEAD,
