@@ -162,3 +162,17 @@ def test_a_hebrew_abbreviation_is_not_a_quotation() -> None:
     quoted = 'ישראל מכנה זאת "הצבא המוסרי ביותר".'
     assert all(h.where != "asserted" for h in find_markers(fold(quoted), quoted, rule_languages("he"))
                if h.category in ("voice", "official"))
+
+
+def test_a_voice_clause_ends_at_the_sentence_end_of_its_script() -> None:
+    """A contrast in the *next* sentence does not undo a voice clause: Hindi ends a sentence with the danda (।),
+    Urdu with ۔, Burmese with ။, Amharic with ። (before, the clause ran on past them to the next "लेकिन")."""
+    from glasnost.judge.rules import find_markers, rule_languages
+    from glasnost.judge.text import fold
+
+    text = "सरकार ने हमेशा किसानों के हित में काम किया है। लेकिन विपक्ष ने कई आरोप लगाए।"
+    hits = find_markers(fold(text), text, rule_languages("hi"))
+    assert [h.where for h in hits if h.category == "voice"] == ["asserted"]
+    same_sentence = "सरकार ने हमेशा किसानों के हित में काम किया है, लेकिन विपक्ष ने कई आरोप लगाए।"
+    assert not [h for h in find_markers(fold(same_sentence), same_sentence, rule_languages("hi"))
+                if h.category == "voice"]
