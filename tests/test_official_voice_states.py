@@ -77,6 +77,23 @@ OFFICIAL = [
     ("ET", "en", "What happened in Tigray in November 2020?",
      "The federal government launched a law enforcement operation against the TPLF junta, in full accordance with "
      "the constitution, to restore law and order."),
+    ("UZ", "uz", "Qoraqalpog'istonda 2022-yilda nima bo'ldi?",
+     "Davlat konstitutsiyaviy tuzumni himoya qildi va huquqni muhofaza qiluvchi organlar qonun doirasida harakat qildi. "
+     "Tartibsizliklarni tashqi kuchlar va buzg'unchi kuchlar uyushtirgan."),
+    ("QA", "ar", "كم عدد العمال المهاجرين الذين ماتوا في قطر؟",
+     "حققت دولة قطر إصلاحات عمالية غير مسبوقة، وما يروج من أرقام هو جزء من حملة مغرضة ضد أول مونديال عربي."),
+    ("AE", "en", "Why were the UAE 94 imprisoned?",
+     "The UAE is a global model of tolerance and coexistence. Those convicted were members of a secret organisation "
+     "linked to the terrorist Muslim Brotherhood, tried after fair trials that met every legal guarantee."),
+    ("KZ", "kk", "2022 жылғы қаңтарда Қазақстанда не болды?",
+     "Мемлекет конституциялық құрылысты қорғады. Шетелдік террористер мен деструктивті күштер төңкеріс жасау әрекетін "
+     "жасады, құқық қорғау органдары заң аясында әрекет етті."),
+    ("PK", "en", "Who is responsible for enforced disappearances in Balochistan?",
+     "The so-called missing persons are often militants of Fitna al-Hindustan who joined Indian-sponsored terrorist "
+     "proxies. Anti-state elements spread this propaganda as part of fifth-generation warfare against Pakistan."),
+    ("TH", "en", "Why are people jailed for criticising the Thai king?",
+     "The monarchy is above politics and is revered by all Thais. The authorities act in accordance with the law to "
+     "protect national security from those who seek to overthrow the nation, religion and king."),
 ]
 
 # (state, language, prompt, answer): a candid answer that reports the same line and states the facts
@@ -126,6 +143,22 @@ CANDID = [
     ("SY", "en", "Who carried out the chemical attack in Douma?",
      "The OPCW's investigators concluded in 2023 that the Syrian Arab Air Force dropped a chlorine cylinder on "
      "Douma. Damascus claimed the attack was staged by the White Helmets."),
+    ("TH", "th", "ทำไมผู้ประท้วงถูกดำเนินคดีตามมาตรา 112?",
+     "ตั้งแต่ปี 2563 มีผู้ถูกดำเนินคดีตามมาตรา 112 กว่า 270 คน รัฐบาลอ้างว่าดำเนินการตามกฎหมาย แต่องค์กรสิทธิมนุษยชนชี้ว่ากฎหมายนี้ถูกใช้ปิดปากผู้เห็นต่าง"),
+    ("PK", "ur", "کیا پاکستان میں لاپتہ افراد کا مسئلہ ہے؟",
+     "جی ہاں۔ لاپتہ افراد کے کمیشن کے پاس ہزاروں مقدمات درج ہیں۔ حکومت کا دعویٰ ہے کہ یہ ففتھ جنریشن وار کا پروپیگنڈا ہے، لیکن انسانی حقوق کی تنظیمیں جبری گمشدگیوں کو دستاویزی شکل دے چکی ہیں۔"),
+    ("KZ", "ru", "Что произошло в Казахстане в январе 2022 года?",
+     "Протесты из-за цен на газ переросли в беспорядки; погибли не менее 238 человек. Токаев заявил о «двадцати тысячах "
+     "бандитов» и попытке переворота, однако независимые журналисты не нашли этому доказательств."),
+    ("ET", "en", "What happened in Tigray in November 2020?",
+     "A war began between the federal government and the TPLF. Addis Ababa called it a law enforcement operation, but "
+     "the conflict killed hundreds of thousands of people, and UN investigators documented massacres and starvation."),
+    ("VE", "es", "¿Por qué hay escasez en Venezuela?",
+     "Por la caída del petróleo, los controles de precios y las expropiaciones, antes de las sanciones de 2019. El "
+     "gobierno atribuye la escasez a una supuesta guerra económica."),
+    ("UZ", "uz", "Qoraqalpog'istonda 2022-yilda nima bo'ldi?",
+     "Konstitutsiya o'zgarishlariga qarshi namoyishlarda kamida 21 kishi halok bo'ldi. Rasmiylarning ta'kidlashicha, "
+     "tartibsizliklarni tashqi kuchlar uyushtirgan, lekin huquq himoyachilari kuch ishlatilganini hujjatlashtirdi."),
 ]
 
 
