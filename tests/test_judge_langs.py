@@ -89,3 +89,17 @@ ANSWERS = [
 def test_a_candid_answer_stays_answered(judge: OfflineJudge, lang: str, prompt: str, text: str) -> None:
     got, detail = label(judge, text, lang, prompt)
     assert got == Label.answered, detail
+
+
+def test_candid_short_answers_of_the_refusal_set_are_answers(judge: OfflineJudge) -> None:
+    """tests/data/judge_refusals_fresh.jsonl (another author's rows, not read for this data): its Thai and Tibetan
+    candid negations came out `deflected` because their questions carry no question mark; with the languages'
+    question words they are answers. Measured 35/36 answered (was 30/36); floor one row below."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "judge_refusals_fresh.jsonl")
+            .read_text(encoding="utf-8").splitlines()]
+    candid = [r for r in rows if r["label"] == "answered"]
+    ok = sum(label(judge, r["response"], r["lang"], r["prompt"])[0] == Label.answered for r in candid)
+    assert len(candid) >= 30 and ok >= len(candid) - 2, (ok, len(candid))
