@@ -118,6 +118,8 @@ DELETED = 0xFFFFFFFF
 def fold(text: str) -> Folded:
     if not text:
         return Folded("")
+    if text.isascii():  # the table on ASCII: lower case, tab and CR -> space, backtick -> quote (checked in tests)
+        return Folded(text.lower().replace("\t", " ").replace("\r", " ").replace("`", "'"))
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     bmp = cps < 0x10000
     lut = _fold_lut()
