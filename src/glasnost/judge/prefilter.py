@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from glasnost import regex_cache
+
 try:  # Python 3.11+
     from re import _constants as C  # type: ignore[attr-defined]
     from re import _parser as P  # type: ignore[attr-defined]
@@ -164,9 +166,15 @@ class Phrase:
     """One alternative of a big pattern: where it may start (``prefixes``)."""
 
     starts: frozenset[str]
+    firsts: frozenset[str] = frozenset()  # the first characters of ``starts`` ("" for a wildcard)
+
+    @classmethod
+    def of(cls, pattern: str) -> "Phrase":
+        starts = prefixes(pattern)
+        return cls(starts, frozenset(s[:1] for s in starts))
 
     def can_start(self, ch: str) -> bool:
-        return "" in self.starts or any(s[:1] == ch for s in self.starts)
+        return ch in self.firsts or "" in self.firsts
 
 
 Bucket = Callable[[str, str], "re.Pattern[str] | None"]
@@ -190,22 +198,20 @@ class Prefilter:
         # a phrase of a spaced language starts after a non-letter (the candidate is where that match ends);
         # one of an unspaced language anywhere (the candidate is where the match starts). A wildcard phrase
         # ("" among its starts) makes every such position a candidate: correct, only slower.
-        self.spaced = re.compile(f"{_LETTER_BEFORE}(?={trie_regex(spaced)})") if spaced else None
-        self.unspaced = re.compile(trie_regex(unspaced, consume_first=True) or "(?=[\\s\\S])") if unspaced else None
-        both = spaced | unspaced
-        self.first = re.compile(f"(?={trie_regex(both)})") if both else None
+        self.spaced = regex_cache.compile(f"{_LETTER_BEFORE}(?={trie_regex(spaced)})") if spaced else None
+        self.unspaced = regex_cache.compile(trie_regex(unspaced, consume_first=True) or "(?=[\\s\\S])") if unspaced else None
+        self.any = bool(spaced or unspaced)
 
     def candidates(self, text: str, begin: int, end: int) -> list[int]:
         """Every position in [begin, end) where a phrase can start, in order (a superset of the matches)."""
-        if self.first is None:
+        if not self.any:
             return []
-        cands = [0] if begin == 0 and self.first.match(text, 0, end) else []
+        cands = [0] if begin == 0 < end else []  # nothing precedes the first character: any phrase may start there
         if self.spaced is not None:
             cands += [m.end() for m in self.spaced.finditer(text, max(begin - 1, 0), end)]
         if self.unspaced is not None:
             cands += [m.start() for m in self.unspaced.finditer(text, begin, end)]
-            if self.spaced is not None or cands[:1] == [0]:
-                cands = sorted(set(cands))
+            cands = sorted(set(cands))
         return cands
 
     def matches(self, text: str, begin: int, end: int) -> Iterator[re.Match[str]]:

@@ -28,8 +28,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
+from glasnost import regex_cache
 from glasnost.judge.langid import base_lang
-from glasnost.judge.prefilter import Phrase, Prefilter, prefixes
+from glasnost.judge.prefilter import Phrase, Prefilter
 from glasnost.judge.proposal import Proposal
 from glasnost.judge.text import CLAUSE_PUNCT, Folded, fold_pattern
 from glasnost.records import Evidence, Label
@@ -129,7 +130,7 @@ def _marker_phrases(lang: str) -> tuple[tuple[str, str], ...]:
 
 @lru_cache(maxsize=None)
 def _lang_marker_starts(lang: str) -> tuple[Phrase, ...]:
-    return tuple(Phrase(prefixes(src)) for _, src in _marker_phrases(lang))
+    return tuple(Phrase.of(src) for _, src in _marker_phrases(lang))
 
 
 @lru_cache(maxsize=4096)
@@ -146,7 +147,7 @@ def _marker_bucket(lang: str, ch: str) -> re.Pattern[str] | None:
         if sources:
             groups += sources if cat == "voice" else [f"(?P<{cat}__{lang}>{'|'.join(f'(?:{s})' for s in sources)})"]
     guard = (r"(?<![^\W\d_])" if lang not in _UNSPACED else "") + _starts(lang)
-    return re.compile(f"{guard}(?:{'|'.join(groups)})")
+    return regex_cache.compile(f"{guard}(?:{'|'.join(groups)})")
 
 
 @lru_cache(maxsize=64)
@@ -178,10 +179,10 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
                       if _lang_marker_starts(lang)], _marker_bucket)
     pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
     return _Compiled(
-        re.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
-        re.compile("|".join(end_parts)) if end_parts else None,
+        regex_cache.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
+        regex_cache.compile("|".join(end_parts)) if end_parts else None,
         scan if scan.langs else None,
-        re.compile("|".join(attribution_parts)) if attribution_parts else None,
+        regex_cache.compile("|".join(attribution_parts)) if attribution_parts else None,
     )
 
 
