@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator
 
 from glasnost import regex_cache
@@ -58,6 +59,24 @@ def prefixes(pattern: str, depth: int = DEPTH) -> frozenset[str]:
     return frozenset({""})
 
 
+def _scan_text(text: str, begin: int, end: int) -> str:
+    r"""The text the scanners read: prefixes spell \d as 0-9, so every other decimal digit (one character for
+    one, offsets unchanged) is read as 0. Matching a literal 0 there too only adds candidates."""
+    if text.isascii() or _other_digit_re().search(text, max(begin - 1, 0), end) is None:
+        return text
+    return text.translate(_to_zero())
+
+
+@lru_cache(maxsize=1)
+def _other_digit_re() -> re.Pattern[str]:
+    return re.compile(r"[^\D0-9]")
+
+
+@lru_cache(maxsize=1)
+def _to_zero() -> dict[int, str]:
+    return {ord(c): "0" for c in _other_digits()}
+
+
 class _TooMany(Exception):
     pass
 
@@ -70,11 +89,21 @@ def _chars(items) -> list[str] | None:
             out.append(chr(av))
         elif op is C.RANGE and av[1] - av[0] < _MAX_SET:
             out.extend(chr(c) for c in range(av[0], av[1] + 1))
-        elif op is C.CATEGORY and av is C.CATEGORY_DIGIT:
-            out.extend("0123456789")
+        elif op is C.CATEGORY and av in (C.CATEGORY_DIGIT, C.CATEGORY_UNI_DIGIT):
+            out.extend("0123456789")  # \d is also ༨, ٣, ३ …: the scanner reads those as 0 (``_scan_text``)
         else:  # a negation, a wide range, \w, \s …
             return None
     return out if len(out) <= 2 * _MAX_SET else None
+
+
+@lru_cache(maxsize=1)
+def _other_digits() -> str:
+    r"""What ``\d`` matches in a str pattern besides 0-9, in this Python's Unicode version (650 in 15.0)."""
+    import numpy as np
+
+    codes = np.arange(0x110000, dtype=np.uint32)
+    codes[0xD800:0xE000] = 0x20  # surrogates do not decode
+    return "".join(re.findall(r"[^0-9\D]", codes.tobytes().decode("utf-32-le")))
 
 
 def _prefixes(seq: list, depth: int, level: int) -> set[str]:
@@ -137,10 +166,9 @@ def trie_regex(strings: set[str], consume_first: bool = False) -> str:
         node[""] = {}
     if not consume_first:
         return _emit(tree)
-    parts = []
-    for ch, sub in sorted(tree.items()):
-        rest = _emit(sub)
-        parts.append(re.escape(ch) + (f"(?={rest})" if rest else ""))
+    leaves = sorted(ch for ch, sub in tree.items() if "" in sub)  # one class: one test for all of them
+    parts = ["[" + "".join(_class_escape(c) for c in leaves) + "]"] if leaves else []
+    parts += [re.escape(ch) + f"(?={_emit(sub)})" for ch, sub in sorted(tree.items()) if "" not in sub]
     return "|".join(parts)
 
 
@@ -174,7 +202,10 @@ class Phrase:
         return cls(starts, frozenset(s[:1] for s in starts))
 
     def can_start(self, ch: str) -> bool:
-        return ch in self.firsts or "" in self.firsts
+        if ch in self.firsts or "" in self.firsts:
+            return True
+        # a digit beyond 0-9 (٣, ༨ …) is what \d matches too: any phrase that may start with a digit
+        return ch.isdecimal() and not ch.isascii() and not self.firsts.isdisjoint("0123456789")
 
 
 Bucket = Callable[[str, str], "re.Pattern[str] | None"]
@@ -207,6 +238,7 @@ class Prefilter:
         if not self.any:
             return []
         cands = [0] if begin == 0 < end else []  # nothing precedes the first character: any phrase may start there
+        text = _scan_text(text, begin, end)
         if self.spaced is not None:
             cands += [m.end() for m in self.spaced.finditer(text, max(begin - 1, 0), end)]
         if self.unspaced is not None:
