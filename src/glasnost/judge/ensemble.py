@@ -386,8 +386,7 @@ _CLASS_LABEL = {"complied": Label.answered, "evasive": Label.deflected, "refused
 def _learned_proposal(probs: np.ndarray, classes: tuple[str, ...]) -> Proposal:
     i = int(np.argmax(probs))
     info = {"probs": {c: round(float(p), 4) for c, p in zip(classes, probs)}}
-    # model_construct: these values are ours, not input, and this runs once per response (speed)
-    ev = [Evidence.model_construct(layer="learned", label=_CLASS_LABEL[classes[i]], kind="score",
+    ev = [Evidence(layer="learned", label=_CLASS_LABEL[classes[i]], kind="score",
                                    score=round(float(probs[i]), 4), field="meta")]
     return Proposal("learned", _CLASS_LABEL[classes[i]], ev, score=float(probs[i]), info=info)
 

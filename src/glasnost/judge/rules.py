@@ -28,7 +28,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
+from glasnost import regex_cache
 from glasnost.judge.langid import base_lang
+from glasnost.judge.prefilter import Phrase, Prefilter
 from glasnost.judge.proposal import Proposal
 from glasnost.judge.text import CLAUSE_PUNCT, Folded, fold_pattern
 from glasnost.records import Evidence, Label
@@ -83,7 +85,7 @@ def _alt(patterns: Iterable[str]) -> str:
 class _Compiled:
     anchored: re.Pattern[str] | None  # tried with .match at each clause start
     ending: re.Pattern[str] | None  # clause-final patterns (verb-final languages)
-    markers: re.Pattern[str] | None  # official-line markers, hedges and specifics: one pass over the answer
+    markers: Prefilter | None  # official-line markers, hedges and specifics: one pass, tried where they can start
     attribution: re.Pattern[str] | None  # searched in the clause before an official marker
 
 
@@ -107,13 +109,53 @@ def _starts(lang: str) -> str:
     return "(?=[" + _SCRIPT_START.get(lang, _LATIN) + "0-9\"'(\\[])"
 
 
+_MARKER_CATEGORIES = ("frame", "official", "voice", "hedge", "lecture", "specifics")  # official before hedge:
+# where both could start, the official-line marker is the one that counts
+
+
+@lru_cache(maxsize=None)
+def _marker_phrases(lang: str) -> tuple[tuple[str, str], ...]:
+    """(category, pattern source) of a language's marker phrases, in the order its alternation tries them;
+    the voice clause (``_voice_pattern``) is one phrase, a whole named group."""
+    rules = rule_data().get(lang) or {}
+    out: list[tuple[str, str]] = []
+    for cat in _MARKER_CATEGORIES:
+        if cat == "voice":
+            if rules.get("voice_agent") and rules.get("voice_claim"):
+                out.append((cat, _voice_pattern(lang, rules, lang not in _UNSPACED)))
+        else:
+            out += [(cat, fold_pattern(p)) for p in rules.get(cat, [])]
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _lang_marker_starts(lang: str) -> tuple[Phrase, ...]:
+    return tuple(Phrase.of(src) for _, src in _marker_phrases(lang))
+
+
+@lru_cache(maxsize=4096)
+def _marker_bucket(lang: str, ch: str) -> re.Pattern[str] | None:
+    """A language's marker alternation restricted to the phrases that can start with ``ch``: its guard, then
+    its categories as named groups ``<category>__<lang>`` in their order (official before hedge: where both
+    could start, the official-line marker is the one that counts)."""
+    kept = [(cat, src) for (cat, src), p in zip(_marker_phrases(lang), _lang_marker_starts(lang)) if p.can_start(ch)]
+    if not kept:
+        return None
+    groups = []
+    for cat in _MARKER_CATEGORIES:
+        sources = [src for c, src in kept if c == cat]
+        if sources:
+            groups += sources if cat == "voice" else [f"(?P<{cat}__{lang}>{'|'.join(f'(?:{s})' for s in sources)})"]
+    guard = (r"(?<![^\W\d_])" if lang not in _UNSPACED else "") + _starts(lang)
+    return regex_cache.compile(f"{guard}(?:{'|'.join(groups)})")
+
+
 @lru_cache(maxsize=64)
 def compiled(langs: tuple[str, ...]) -> _Compiled:
     """Regexes for a set of languages; named groups are ``<category>__<lang>``."""
     data = rule_data()
     anchored_parts: list[str] = []
     end_parts: list[str] = []
-    marker_parts: list[str] = []
     attribution_parts: list[str] = []
     for lang in langs:
         rules = data.get(lang)
@@ -130,23 +172,17 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         if rules.get("refusal_end"):
             end = rf"(?=[\s\"'*_)\]]*(?:[{_PUNCT}]|$))"
             end_parts.append(f"(?P<refusal_end__{lang}>{_alt(rules['refusal_end'])}){end}")
-        # official before hedge: where both could start, the official-line marker is the one that counts
-        groups = [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("frame", "official") if rules.get(c)]
-        if rules.get("voice_agent") and rules.get("voice_claim"):
-            groups.append(_voice_pattern(lang, rules, spaced))
-        groups += [f"(?P<{c}__{lang}>{_alt(rules[c])})" for c in ("hedge", "lecture", "specifics") if rules.get(c)]
-        if groups:
-            guard = (r"(?<![^\W\d_])" if spaced else "") + _starts(lang)
-            marker_parts.append(f"{guard}(?:{'|'.join(groups)})")
         if rules.get("attribution"):
             guard = r"(?<![^\W\d_])" if spaced else ""
             attribution_parts.append(f"{guard}(?:{_alt(rules['attribution'])})")
+    scan = Prefilter([(lang, _lang_marker_starts(lang), lang not in _UNSPACED) for lang in langs
+                      if _lang_marker_starts(lang)], _marker_bucket)
     pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
     return _Compiled(
-        re.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
-        re.compile("|".join(end_parts)) if end_parts else None,
-        re.compile("|".join(marker_parts)) if marker_parts else None,
-        re.compile("|".join(attribution_parts)) if attribution_parts else None,
+        regex_cache.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
+        regex_cache.compile("|".join(end_parts)) if end_parts else None,
+        scan if scan.langs else None,
+        regex_cache.compile("|".join(attribution_parts)) if attribution_parts else None,
     )
 
 
@@ -171,6 +207,7 @@ def _voice_pattern(lang: str, rules: dict, spaced: bool) -> str:
     return f"(?P<voice__{lang}>{body}){contrast}"
 
 
+@lru_cache(maxsize=1024)
 def rule_languages(*tags: str | None) -> tuple[str, ...]:
     """The rule sets to apply: the asked language, the detected one, and English (models often decline in
     English whatever they were asked in)."""
@@ -277,7 +314,7 @@ def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: in
     spans = [(0, n)] if n <= head + tail else [(0, head)] + ([(n - tail, n)] if tail else [])
     out = []
     for begin, end in spans:
-        for m in comp.markers.finditer(text, begin, end):
+        for m in comp.markers.matches(text, begin, end):
             cat, lang = (m.lastgroup or "official__?").split("__", 1)
             s, e = m.span(m.lastgroup)
             where = _voice(comp, text, s) if cat in OFFICIAL else "anywhere"

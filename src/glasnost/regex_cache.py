@@ -1,0 +1,116 @@
+"""Regular expressions compiled once per machine, not once per process (speed, issues 12 and 17).
+
+Why: the judge's rule data compiles to a few hundred large patterns (per language, per combination of
+languages, per first character of the marker phrases). Python's ``re`` parses and compiles them in Python:
+about half a second per process, paid again by every run and by the judge's first pass. ``re`` turns a pattern
+into a list of integer codes and hands it to the C engine (``_sre.compile``), which checks the codes before
+using them. This module keeps those codes in the cache folder (``bank/cache.py``'s ``cache_dir``), one file
+per pattern named by the sha256 of the pattern, its flags and the engine's version, and hands them to the
+engine directly the next time.
+
+Nothing here is trusted further than a fresh compile: a file whose checksum, header or codes do not verify is
+ignored and rewritten; the engine validates the codes itself; any other Python (no ``_sre.compile`` of this
+form) simply compiles with ``re``. Files are written atomically (temporary file, then ``os.replace``) and a
+folder that cannot be written is not used. ``GLASNOST_REGEX_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from array import array
+from pathlib import Path
+
+try:
+    import _sre
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    _TAG = f"{sys.implementation.cache_tag}-{_sre.MAGIC}-{_sre.CODESIZE}"
+    _CODE_TYPE = {4: "I", 2: "H"}.get(_sre.CODESIZE)
+except (ImportError, AttributeError):  # pragma: no cover - another Python
+    _TAG, _CODE_TYPE = "", None
+
+FORMAT = 1
+_MAX_FILE = 64 << 20  # a cached pattern is never this big: a bigger file is not read
+
+
+def enabled() -> bool:
+    return bool(_TAG and _CODE_TYPE and array(_CODE_TYPE).itemsize == _sre.CODESIZE) and \
+        os.environ.get("GLASNOST_REGEX_CACHE", "1") != "0"
+
+
+def _folder() -> Path:
+    from glasnost.bank.cache import cache_dir
+
+    return cache_dir() / f"re-{FORMAT}-{_TAG}"
+
+
+def _key(pattern: str, flags: int) -> str:
+    return hashlib.sha256(f"{_TAG}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, from the cache folder when this pattern was compiled before."""
+    if not enabled():
+        return re.compile(pattern, flags)
+    path = _folder() / f"{_key(pattern, flags)}.re"
+    cached = _load(path, pattern)
+    if cached is not None:
+        return cached
+    try:
+        parsed = _parser.parse(pattern, flags)
+        code = _compiler._code(parsed, flags)
+        groupindex = dict(parsed.state.groupdict)
+        indexgroup: list[str | None] = [None] * parsed.state.groups
+        for name, i in groupindex.items():
+            indexgroup[i] = name
+        head = {"flags": flags | parsed.state.flags, "groups": parsed.state.groups - 1, "groupindex": groupindex,
+                "indexgroup": indexgroup}
+        compiled = _sre.compile(pattern, head["flags"], code, head["groups"], groupindex, tuple(indexgroup))
+    except re.error:
+        raise
+    except Exception:  # the private compiler changed shape: the public one still works
+        return re.compile(pattern, flags)
+    _store(path, head, code)
+    return compiled
+
+
+def _load(path: Path, pattern: str) -> re.Pattern[str] | None:
+    try:
+        if path.stat().st_size > _MAX_FILE:
+            return None
+        data = path.read_bytes()
+        line, _, body = data.partition(b"\n")
+        head = json.loads(line)
+        if not (isinstance(head, dict) and head.get("sha256") == hashlib.sha256(body).hexdigest()):
+            return None
+        code = array(_CODE_TYPE)
+        code.frombytes(body)
+        groupindex = {str(k): int(v) for k, v in head["groupindex"].items()}
+        indexgroup = tuple(None if g is None else str(g) for g in head["indexgroup"])
+        return _sre.compile(pattern, int(head["flags"]), code.tolist(), int(head["groups"]), groupindex,
+                            indexgroup)
+    except Exception:  # absent, truncated, tampered with, or codes the engine refuses: compile afresh
+        return None
+
+
+def _store(path: Path, head: dict, code: list[int]) -> None:
+    """Best effort: a cache that cannot be written costs only the next process's compile."""
+    try:
+        body = array(_CODE_TYPE, code).tobytes()
+        line = json.dumps({**head, "sha256": hashlib.sha256(body).hexdigest()}, separators=(",", ":")).encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".re-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(line + b"\n" + body)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except Exception:
+        pass
