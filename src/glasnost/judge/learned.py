@@ -8,6 +8,7 @@ rebuilds both from the corpora with a fixed seed. Inference is numpy only.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glasnost.errors import ConfigError
-from glasnost.judge.features import FeatureConfig, featurize, prepare
+from glasnost.judge.features import FeatureConfig, featurize_with_repeats, prepare
 
 CLASSES = ("complied", "evasive", "refused")  # corpus vocabulary: answered / deflected / refused
 
@@ -45,14 +46,16 @@ class LearnedModel:
 
     def logits(self, text: str, folded: str | None = None) -> np.ndarray:
         """Class scores of a visible answer; pass ``folded`` (judge/text.fold) when already computed."""
-        idx, val = featurize(prepare(text) if folded is None else folded, self.cfg)
+        idx, val = featurize_with_repeats(prepare(text) if folded is None else folded, self.cfg)
         return (val @ np.take(self._rows, idx, axis=0))[: len(self.classes)] + self.bias
 
     def proba(self, text: str, folded: str | None = None) -> np.ndarray:
-        z = self.logits(text, folded)
-        z = z - z.max()
-        e = np.exp(z)
-        return e / e.sum()
+        """Softmax of ``logits`` (float32). Three numbers: plain Python is 3x faster than numpy calls here."""
+        z = self.logits(text, folded).tolist()
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        total = sum(e)
+        return np.array([v / total for v in e], dtype=np.float32)
 
 
 def artifact_paths(folder: Path | None = None) -> tuple[Path, Path]:
