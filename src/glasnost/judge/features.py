@@ -105,7 +105,7 @@ def _windows(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, int, int]:
         joined = " " + prepared + " "
         split = n + 2
     x = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    x = x - _DELTA.take(np.minimum(x, _C63, out=np.empty(x.size, dtype=np.intp)))
+    x = x - _DELTA.take(np.minimum(x, _C63))
     not_space = x != _SP
     keep = np.empty(x.size, dtype=bool)
     keep[0] = True
@@ -183,7 +183,7 @@ def namespace_keys(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.nd
     if lengths[1]:
         chars[lengths[0] : lengths[0] + lengths[1]] = norm[1 : 1 + lengths[1]]
         chars[lengths[0] + lengths[1] : width] = norm[norm.size - lengths[2] :]
-    chars[width:] = 0
+    # the `top` spare columns stay uninitialised: only n-grams that the layout drops read them
     for g in range(1, top):
         row = rolled[g, : width + top - g]
         np.multiply(rolled[g - 1, : width + top - g], _PRIME, out=row)
@@ -214,31 +214,33 @@ def namespace_keys(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.nd
     return keys, first, ends, (length + 1).bit_length() - 1
 
 
-def featurize_with_repeats(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+def featurize_with_repeats(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray, int]:
     """``featurize`` before compaction: (indices, values) of every n-gram occurrence, a repeat valued 0, and
-    the length bucket last. Summing gives the same vector; the learned layer gathers its weights from this,
-    which is cheaper than compacting."""
+    the index of the length bucket (value 1) apart. Summing gives featurize's vector; the learned layer
+    gathers its weights from this, which is cheaper than compacting."""
     keys, first, ends, bucket = namespace_keys(prepared, cfg)
-    n = ends[2]
-    idx = np.empty(n + 1, dtype=np.intp)
-    np.bitwise_and(keys[:n], _plan(cfg).mask, out=idx[:n])
-    idx[n] = _length_index(bucket, cfg.bits)
-    val = np.empty(n + 1, dtype=np.float32)
-    start = 0
-    for end in ends:
-        np.multiply(first[start:end], namespace_scale(int(np.count_nonzero(first[start:end]))), out=val[start:end])
-        start = end
-    val[n] = 1.0
-    return idx, val
+    e0, e1, e2 = ends
+    idx = keys[:e2] & _plan(cfg).mask
+    scales = [namespace_scale(int(np.count_nonzero(first[a:b]))) for a, b in ((0, e0), (e0, e1), (e1, e2))]
+    val = np.repeat(np.array(scales, dtype=np.float32), (e0, e1 - e0, e2 - e1))
+    val *= first[:e2]
+    return idx, val, _length_index(bucket, cfg.bits)
 
 
 def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     """(indices, values) of one folded text. Each namespace's n-grams count once (binary) and the namespace
     is scaled to unit length; an index may repeat across namespaces (hash collision), callers sum. The last
     entry is the length bucket, hashed like a token so that it needs no dense column."""
-    idx, val = featurize_with_repeats(prepared, cfg)
-    kept = val != 0
-    return idx[kept], val[kept]
+    idx, val, length = featurize_with_repeats(prepared, cfg)
+    kept = np.flatnonzero(val)
+    n = kept.size
+    out_idx = np.empty(n + 1, dtype=np.intp)
+    out_idx[:n] = idx.take(kept)
+    out_idx[n] = length
+    out_val = np.empty(n + 1, dtype=np.float32)
+    out_val[:n] = val.take(kept)
+    out_val[n] = 1.0
+    return out_idx, out_val
 
 
 def namespace_scale(count: int) -> np.float32:
