@@ -221,9 +221,9 @@ def featurize_with_repeats(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarra
     keys, first, ends, bucket = namespace_keys(prepared, cfg)
     e0, e1, e2 = ends
     idx = keys[:e2] & _plan(cfg).mask
-    scales = [namespace_scale(int(np.count_nonzero(first[a:b]))) for a, b in ((0, e0), (e0, e1), (e1, e2))]
-    val = np.repeat(np.array(scales, dtype=np.float32), (e0, e1 - e0, e2 - e1))
-    val *= first[:e2]
+    val = first[:e2].astype(np.float32)
+    for a, b in ((0, e0), (e0, e1), (e1, e2)):
+        val[a:b] *= namespace_scale(int(np.count_nonzero(first[a:b])))
     return idx, val, _length_index(bucket, cfg.bits)
 
 
