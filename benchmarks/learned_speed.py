@@ -80,8 +80,13 @@ def main() -> int:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     from glasnost.judge import features, learned
 
+    from glasnost.errors import ConfigError
+
     old_features, old_learned = _baseline_modules(args.baseline)
-    texts = _folded_answers(args.corpus, args.limit)
+    try:
+        texts = _folded_answers(args.corpus, args.limit)
+    except ConfigError as exc:
+        raise SystemExit(f"learned_speed: {exc}") from None
     new_model = learned.load_model()
     old_model = old_learned.load_model()
     cfg = new_model.cfg
