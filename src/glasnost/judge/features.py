@@ -9,7 +9,7 @@ live). Each namespace's n-grams are counted once (binary) and scaled to unit len
 
 from __future__ import annotations
 
-import threading
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +20,6 @@ from glasnost.judge.text import fold
 _MIX1 = np.uint32(0x85EBCA6B)
 _MIX2 = np.uint32(0xC2B2AE35)
 _PRIME = np.uint32(0x01000193)
-_SPACE1 = np.array([0x20], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -80,88 +79,173 @@ def _normalise(cps: np.ndarray) -> np.ndarray:
     return cps
 
 
-class _Scratch:
-    """A reusable buffer for de-duplicating keys without sorting (3x faster than np.unique here).
-
-    Writing each key's position and reading it back keeps exactly one occurrence of every key; stale
-    entries are never read, so the buffer needs no clearing. Not thread-safe: one per thread."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.buf = np.zeros(0, dtype=np.int32)
-        self.positions = np.arange(1 << 14, dtype=np.int32)
-
-    def distinct(self, keys: np.ndarray, space: int) -> np.ndarray:
-        if self.size < space:
-            self.buf = np.zeros(space, dtype=np.int32)
-            self.size = space
-        n = keys.size
-        if n > self.positions.size:
-            self.positions = np.arange(n, dtype=np.int32)
-        pos = self.positions[:n]
-        self.buf[keys] = pos
-        return keys[self.buf[keys] == pos]
+# Normalising by table: subtracting _DELTA[min(c, 63)] maps the digits 1-9 to 0 and the white space
+# characters \t \n \v \f \r to a space (modulo 2**32), and leaves every other code point as it is.
+_DELTA = np.zeros(64, dtype=np.uint32)
+_DELTA[0x31:0x3A] = np.arange(1, 10, dtype=np.uint32)
+_DELTA[0x09:0x0E] = (np.arange(0x09, 0x0E) - 0x20).astype(np.uint32)
+_C63 = np.uint32(63)
+_SP = np.uint32(0x20)
+_S16 = np.uint32(16)
+_S13 = np.uint32(13)
 
 
-_SCRATCH = threading.local()
+def _windows(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, int, int]:
+    """The normalised windows in one array, ``" " + F + " " + B + " "``, with len(F) and len(B).
+
+    F is ``_normalise`` of the first 2*body characters; B of the last 2*tail (only for longer texts; else
+    B is F and the array is ``" " + F + " "``). Both windows are normalised in one pass: a space before, between
+    and after them makes "a space after a space is dropped" also drop each window's leading white space, and
+    leaves exactly one space where its trailing white space was."""
+    n = len(prepared)
+    if n > 2 * cfg.body:
+        joined = " " + prepared[: 2 * cfg.body] + " " + prepared[-2 * cfg.tail :] + " "
+        split = 2 * cfg.body + 2
+    else:
+        joined = " " + prepared + " "
+        split = n + 2
+    x = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    x = x - _DELTA.take(np.minimum(x, _C63))
+    not_space = x != _SP
+    keep = np.empty(x.size, dtype=bool)
+    keep[0] = True
+    np.logical_or(not_space[1:], not_space[:-1], out=keep[1:])
+    norm = x[keep]
+    # kept up to the first separator: " " + F + " ", or only " " when F is empty
+    n_front = max(int(np.count_nonzero(keep[:split])) - 2, 0)
+    n_back = max(norm.size - 3 - n_front, 0) if n > 2 * cfg.body else n_front
+    return norm, n_front, n_back
 
 
-def _distinct(keys: np.ndarray, space: int) -> np.ndarray:
-    scratch = getattr(_SCRATCH, "s", None)
-    if scratch is None:
-        scratch = _SCRATCH.s = _Scratch()
-    return scratch.distinct(keys, space)
+class _Plan:
+    """What featurizing with one configuration needs beyond the text, computed once per configuration."""
+
+    def __init__(self, cfg: FeatureConfig) -> None:
+        if cfg.bits > 29:
+            raise ValueError("the namespace is packed into a uint32 key above the bucket: bits must be <= 29")
+        self.orders = tuple(sorted(set(cfg.ngrams)))
+        self.top = self.orders[-1]
+        self.contiguous = self.orders == tuple(range(1, self.top + 1))
+        self.bits = cfg.bits
+        self.mask = np.uint32((1 << cfg.bits) - 1)
+        self.dropped = np.uint32((4 << cfg.bits) - 1)  # the one key every n-gram that crosses a namespace end gets
+        self.starts = np.array([1 << cfg.bits, 2 << cfg.bits, 3 << cfg.bits], dtype=np.uint32)
+        self.salt_cols = np.array([[_salt(seg, g) for seg in range(3)] for g in self.orders], dtype=np.uint32)
+        self.high_cols = np.array([[seg << cfg.bits for seg in range(3)] for _ in self.orders], dtype=np.uint32)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - plans live as long as the process, like their configurations
+    def layout(self, lengths: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per (order, position) of the namespaces laid end to end: the salt, and the namespace in the key's
+        high bits, or ``dropped`` for an n-gram that would run past the end of its namespace."""
+        salt = np.repeat(self.salt_cols, lengths, axis=1)
+        high = np.repeat(self.high_cols, lengths, axis=1)
+        end = 0
+        for size in lengths:
+            end += size
+            for row, g in enumerate(self.orders):
+                high[row, max(end - g + 1, end - size) : end] = self.dropped
+        salt.setflags(write=False)
+        high.setflags(write=False)
+        return salt, high
+
+
+@lru_cache(maxsize=8)
+def _plan(cfg: FeatureConfig) -> _Plan:
+    return _Plan(cfg)
+
+
+def namespace_keys(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray, list[int], int]:
+    """Every n-gram of one folded text as a (namespace << bits | bucket) key, sorted (uint32); a mask of each
+    key's first occurrence; where namespaces 0, 1 and 2 end in the keys (dropped keys follow); the length
+    bucket. ``featurize`` and the learned layer both start here.
+
+    Namespaces: 0 = a space + the first ``head`` characters, 1 = the first ``body`` characters, 2 = the last
+    ``tail`` characters + a space (1 and 2 only for texts longer than ``head``). Only the first 2*body and
+    the last 2*tail raw characters are read, so the cost does not grow with the answer. The namespaces are
+    laid end to end (the opening twice: once salted as opening, once as body) and every order is hashed at
+    once in a 2-D array; one sort of about 5,000 keys makes them distinct (the speed target is 5,000 answers
+    per second, issue 12)."""
+    plan = _plan(cfg)
+    norm, n_front, n_back = _windows(prepared, cfg)
+    if n_front > cfg.head:
+        body = min(cfg.body, n_front)
+        tail = n_back if cfg.tail == 0 else min(n_back, cfg.tail)  # back[-0:] is all of it
+        lengths = (min(cfg.head + 1, 1 + body), body, tail + 1)
+    else:
+        lengths = (min(cfg.head + 1, n_front + 1), 0, 0)
+    top = plan.top
+    width = lengths[0] + lengths[1] + lengths[2]
+    # row g-1 of `rolled` is the rolling hash of the g-gram starting at each position; `top` spare columns
+    # let every row be computed in one slice (n-grams running into them are dropped by the layout)
+    rolled = np.empty((top, width + top), dtype=np.uint32)
+    chars = rolled[0]
+    chars[: lengths[0]] = norm[: lengths[0]]
+    if lengths[1]:
+        chars[lengths[0] : lengths[0] + lengths[1]] = norm[1 : 1 + lengths[1]]
+        chars[lengths[0] + lengths[1] : width] = norm[norm.size - lengths[2] :]
+    # the `top` spare columns stay uninitialised: only n-grams that the layout drops read them
+    for g in range(1, top):
+        row = rolled[g, : width + top - g]
+        np.multiply(rolled[g - 1, : width + top - g], _PRIME, out=row)
+        np.add(row, chars[g:], out=row)
+    salt, high = plan.layout(lengths)
+    wanted = rolled[:, :width] if plan.contiguous else rolled[[g - 1 for g in plan.orders], :width]
+    keys = np.bitwise_xor(wanted, salt)
+    tmp = np.empty_like(keys)
+    # _mix, in place
+    np.right_shift(keys, _S16, out=tmp)
+    np.bitwise_xor(keys, tmp, out=keys)
+    np.multiply(keys, _MIX1, out=keys)
+    np.right_shift(keys, _S13, out=tmp)
+    np.bitwise_xor(keys, tmp, out=keys)
+    np.multiply(keys, _MIX2, out=keys)
+    np.right_shift(keys, _S16, out=tmp)
+    np.bitwise_xor(keys, tmp, out=keys)
+    np.bitwise_and(keys, plan.mask, out=keys)
+    np.bitwise_or(keys, high, out=keys)
+    keys = keys.ravel()
+    keys.sort()
+    first = np.empty(keys.size, dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    ends = keys.searchsorted(plan.starts).tolist()
+    # A coarse length signal: refusals are short, essays long (floor(log2(length + 1)))
+    length = n_front if len(prepared) <= 2 * cfg.body else len(prepared)
+    return keys, first, ends, (length + 1).bit_length() - 1
+
+
+def featurize_with_repeats(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray, int]:
+    """``featurize`` before compaction: (indices, values) of every n-gram occurrence, a repeat valued 0, and
+    the index of the length bucket (value 1) apart. Summing gives featurize's vector; the learned layer
+    gathers its weights from this, which is cheaper than compacting."""
+    keys, first, ends, bucket = namespace_keys(prepared, cfg)
+    e0, e1, e2 = ends
+    idx = keys[:e2] & _plan(cfg).mask
+    val = first[:e2].astype(np.float32)
+    for a, b in ((0, e0), (e0, e1), (e1, e2)):
+        val[a:b] *= namespace_scale(int(np.count_nonzero(first[a:b])))
+    return idx, val, _length_index(bucket, cfg.bits)
 
 
 def featurize(prepared: str, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     """(indices, values) of one folded text. Each namespace's n-grams count once (binary) and the namespace
-    is scaled to unit length; an index may repeat across namespaces (hash collision), callers sum.
+    is scaled to unit length; an index may repeat across namespaces (hash collision), callers sum. The last
+    entry is the length bucket, hashed like a token so that it needs no dense column."""
+    idx, val, length = featurize_with_repeats(prepared, cfg)
+    kept = np.flatnonzero(val)
+    n = kept.size
+    out_idx = np.empty(n + 1, dtype=np.intp)
+    out_idx[:n] = idx.take(kept)
+    out_idx[n] = length
+    out_val = np.empty(n + 1, dtype=np.float32)
+    out_val[:n] = val.take(kept)
+    out_val[n] = 1.0
+    return out_idx, out_val
 
-    Namespaces: 0 = a space + the first ``head`` characters, 1 = the first ``body`` characters, 2 = the last
-    ``tail`` characters + a space (1 and 2 only for texts longer than ``head``). Only the first 2*body and
-    the last 2*tail raw characters are read, so the cost does not grow with the answer. All namespaces are
-    hashed in one pass over one array and de-duplicated without sorting (the speed target is 2,000/s)."""
-    mask = np.uint32((1 << cfg.bits) - 1)
-    n_chars = len(prepared)  # a str's length is its number of code points
-    front = _normalise(_codepoints(prepared[: 2 * cfg.body]))  # only what is read is converted
-    fb = front[: cfg.body]
-    long = front.size > cfg.head
-    if long:
-        back = _normalise(_codepoints(prepared[-2 * cfg.tail :])) if n_chars > 2 * cfg.body else front
-        tail = back[-cfg.tail :]
-        arr = np.concatenate((_SPACE1, fb, tail, _SPACE1))
-        segments = [(0, 0, min(cfg.head + 1, 1 + fb.size)), (1, 1, 1 + fb.size), (2, 1 + fb.size, arr.size)]
-    else:
-        arr = np.concatenate((_SPACE1, fb))
-        segments = [(0, 0, min(cfg.head + 1, arr.size))]
-    # n-grams never cross a namespace boundary: each slice ends g-1 characters before its segment ends
-    parts: list[np.ndarray] = []
-    part_ns: list[int] = []
-    length = arr.size
-    h = np.zeros(length, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        for g in range(1, max(cfg.ngrams) + 1):
-            if g > length:
-                break
-            h = h[: length - g + 1] * _PRIME + arr[g - 1 :]
-            if g not in cfg.ngrams:
-                continue
-            for seg, a, b in segments:
-                if b - a >= g:
-                    parts.append(h[a : b - g + 1] ^ _salt(seg, g))
-                    part_ns.append(seg)
-    sizes = [p.size for p in parts]
-    ns = np.repeat(np.array(part_ns, dtype=np.uint32), sizes)
-    # (namespace, bucket) keys: one sort makes the n-grams distinct within each namespace
-    keys = ((_mix(np.concatenate(parts)) & mask) | (ns << np.uint32(cfg.bits))).astype(np.intp)
-    keys = _distinct(keys, 3 << cfg.bits)
-    idx = keys & int(mask)
-    key_ns = keys >> cfg.bits
-    scale = (1.0 / np.sqrt(np.maximum(np.bincount(key_ns, minlength=3), 1))).astype(np.float32)
-    val = scale[key_ns]
-    # A coarse length signal: refusals are short, essays long. Hashed like a token so it needs no dense column.
-    bucket = int(np.log2((front.size if n_chars <= 2 * cfg.body else n_chars) + 1))
-    return np.append(idx, _length_index(bucket, cfg.bits)), np.append(val, np.float32(1.0))
+
+def namespace_scale(count: int) -> np.float32:
+    """The value of each of a namespace's ``count`` distinct n-grams: unit length."""
+    return np.float32(1.0 / math.sqrt(max(count, 1)))
 
 
 @lru_cache(maxsize=256)
