@@ -79,6 +79,16 @@ def _latin() -> tuple[dict[str, list[str]], dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def _letter_langs() -> dict[str, list[str]]:
+    """Each distinguishing letter -> the languages that list it (as often as they list it)."""
+    out: dict[str, list[str]] = {}
+    for lang, chars in _latin()[1].items():
+        for ch in chars:
+            out.setdefault(ch, []).append(lang)
+    return out
+
+
+@lru_cache(maxsize=1)
 def _zh_sets() -> tuple[frozenset[str], frozenset[str]]:
     fold = _zh_fold()
     return frozenset(fold), frozenset(fold.values())
@@ -160,11 +170,13 @@ def _detect_latin(sample: str, share: float) -> Detected:
     scores: dict[str, float] = dict(Counter(chain.from_iterable(filter(None, map(words.get, tokens)))))
     special = _NON_ASCII.findall(low)  # the distinguishing letters are all non-ASCII (most samples have none)
     if special:
-        seen: dict[str, int] = {}
-        for ch in special:
-            seen[ch] = seen.get(ch, 0) + 1
-        for lang, chars in letters.items():
-            hits = sum(seen.get(c, 0) for c in chars)
+        by_letter = _letter_langs()
+        by_lang: dict[str, int] = {}
+        for ch, count in Counter(special).items():  # curly quotes and dashes are no language's letters
+            for lang in by_letter.get(ch, ()):
+                by_lang[lang] = by_lang.get(lang, 0) + count
+        for lang in letters:  # the data's order, which breaks ties
+            hits = by_lang.get(lang)
             if hits:
                 scores[lang] = scores.get(lang, 0.0) + min(hits, 10) * 0.5
     if not scores or n < 4:

@@ -8,8 +8,8 @@ matches must begin with (``prefixes``), and builds from them
 - a *scanner*: one regex that finds the candidate positions (a non-letter followed by a prefix of a phrase of a
   spaced language; a prefix of a phrase of an unspaced language anywhere), whose first literal characters let
   the regex engine skip the rest of the text in C;
-- *buckets*: for the first two characters at a candidate, the original pattern restricted to the phrases that
-  can start with them, in their original order.
+- *buckets*: for the character at a candidate, each language's part of the original pattern restricted to the
+  phrases that can start with it, in their original order.
 
 ``matches`` then yields exactly what ``pattern.finditer`` would: every position where the pattern can match is
 a candidate (the prefixes are a superset, by construction), candidates are tried in order, and after a match the
@@ -44,11 +44,12 @@ def prefixes(pattern: str, depth: int = DEPTH) -> frozenset[str]:
     pattern's next element is not a small set of characters. Zero-width assertions are skipped (a superset).
     The deepest depth whose set stays under ``_MAX_PREFIXES`` is used (classes of digits multiply fast)."""
     try:
-        parsed = list(P.parse(pattern))
+        tree = P.parse(pattern)
     except (re.error, RecursionError):  # never raised for a pattern re.compile accepts; a wildcard is safe
         return frozenset({""})
-    if P.parse(pattern).state.flags & re.IGNORECASE:
+    if tree.state.flags & re.IGNORECASE:
         return frozenset({""})
+    parsed = list(tree)
     for d in (depth, 5, 3, 2, 1):
         if d > depth:
             continue
@@ -230,7 +231,8 @@ class Prefilter:
         # one of an unspaced language anywhere (the candidate is where the match starts). A wildcard phrase
         # ("" among its starts) makes every such position a candidate: correct, only slower.
         self.spaced = regex_cache.compile(f"{_LETTER_BEFORE}(?={trie_regex(spaced)})") if spaced else None
-        self.unspaced = regex_cache.compile(trie_regex(unspaced, consume_first=True) or "(?=[\\s\\S])") if unspaced else None
+        self.unspaced = regex_cache.compile(trie_regex(unspaced, consume_first=True) or r"(?=[\s\S])") \
+            if unspaced else None
         self.any = bool(spaced or unspaced)
 
     def candidates(self, text: str, begin: int, end: int) -> list[int]:
