@@ -35,7 +35,13 @@ def main() -> int:
     from glasnost.judge import OfflineJudge
     from glasnost.judge.corpus import item_from_row, iter_rows
 
-    items = [item_from_row(row) for _, row in iter_rows(args.corpus)]
+    from glasnost.errors import GlasnostError
+
+    try:
+        items = [item_from_row(row) for _, row in iter_rows(args.corpus)]
+    except GlasnostError as exc:  # a missing or damaged corpus is one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.limit:
         items = items[: args.limit]
     judge = OfflineJudge()
