@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from functools import lru_cache
@@ -177,6 +178,21 @@ def test_regex_cache_round_trip_and_damage(tmp_path: Path, monkeypatch: pytest.M
     assert regex_cache._load(files[0], source) is None
     with pytest.raises(re.error):
         regex_cache.compile("(unclosed")
+
+
+def test_regex_cache_ignores_links_and_fifos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GLASNOST_CACHE_DIR", str(tmp_path))
+    if not regex_cache.enabled():
+        pytest.skip("this Python's regex engine has no compile entry point of the known form")
+    regex_cache.compile("abc+")
+    (path,) = list(tmp_path.rglob("*.re"))
+    path.unlink()
+    path.symlink_to("/dev/zero")  # would never end if read
+    assert regex_cache._load(path, "abc+") is None
+    assert regex_cache.compile("abc+").match("abccc").end() == 5
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)  # would block if opened for reading without a writer
+    assert regex_cache._load(path, "abc+") is None
 
 
 def test_regex_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

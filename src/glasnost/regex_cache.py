@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from array import array
@@ -81,9 +82,9 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 def _load(path: Path, pattern: str) -> re.Pattern[str] | None:
     try:
-        if path.stat().st_size > _MAX_FILE:
+        data = _read_regular(path)
+        if data is None:
             return None
-        data = path.read_bytes()
         line, _, body = data.partition(b"\n")
         head = json.loads(line)
         if not (isinstance(head, dict) and head.get("sha256") == hashlib.sha256(body).hexdigest()):
@@ -96,6 +97,19 @@ def _load(path: Path, pattern: str) -> re.Pattern[str] | None:
                             indexgroup)
     except Exception:  # absent, truncated, tampered with, or codes the engine refuses: compile afresh
         return None
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The file's bytes when it is a regular file (not a link to a device or a FIFO) under the size limit."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(_MAX_FILE + 1)
+    finally:
+        os.close(fd)
 
 
 def _store(path: Path, head: dict, code: list[int]) -> None:
