@@ -112,12 +112,13 @@ def register(app: typer.Typer) -> None:
             header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
             check_before_write(store, db)
-            from glasnost.run.judge_along import JudgeAlong, judges_offline
+            from glasnost.run.judge_along import JudgeAlong, worth_judging_along
 
             # The offline judge works while later requests are in flight (this process's requests; a Ray
-            # executor's workers commit elsewhere); judge_run then finds its verdicts.
+            # executor's workers commit elsewhere); judge_run then finds its verdicts. A few items are
+            # judged afterwards in this process: a worker would cost more than it saves.
             along = (JudgeAlong(store, the_judge, plan.bank.by_id)
-                     if the_executor is None and judges_offline(the_judge) else None)
+                     if the_executor is None and worth_judging_along(the_judge, len(plan.items)) else None)
             try:
                 # said once the targets are open: a model that cannot load gets its one error line, nothing else
                 progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor,
@@ -239,6 +240,6 @@ def _run_with_progress(store, plan, on_start, executor=None, on_commit=None):
         from glasnost.run.loop import run_async
 
         try:
-            return run_async(main())
+            return run_async(main(), requests=len(plan.items))
         except asyncio.CancelledError:
             raise KeyboardInterrupt from None

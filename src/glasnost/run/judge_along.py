@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import queue
 import threading
+from collections import deque
 from typing import Any
 
 from glasnost.records import Concept, Response
@@ -40,6 +41,16 @@ def judges_offline(judge: Any) -> bool:
     judge_item = getattr(judge, "judge_item", None)
     return (judge is not None and callable(judge_item) and not inspect.iscoroutinefunction(judge_item)
             and not hasattr(judge, "members"))
+
+
+# Below this many items a worker costs more than it saves (a fork, the judge's first-use loading in the worker,
+# the hand-off): ``judge_run`` judges them in this process after the audit, in a few tens of milliseconds.
+ALONG_FROM = 256
+
+
+def worth_judging_along(judge: Any, items: int) -> bool:
+    """Judge while the audit runs: an offline judge, and enough answers for a worker to pay for itself."""
+    return judges_offline(judge) and items >= ALONG_FROM
 
 
 def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
@@ -69,11 +80,21 @@ def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept
     done.put((_DONE, None))
 
 
+# Batches the worker holds at most (the one it judges and the next): the rest waits here, so that when the
+# audit ends this process can judge the backlog alongside the worker instead of waiting for it alone.
+IN_FLIGHT = 2
+CHUNK = 64  # responses judged here at a time at the end, between hand-offs to the worker
+
+
 class JudgeAlong:
     def __init__(self, store: Any, judge: Any, concepts: dict[str, Concept], use_process: bool | None = None) -> None:
         self.store = store
+        self.judge = judge
+        self.concepts = concepts
         self.written = 0  # verdicts written so far
         self.failed: str | None = None  # the worker's first failure (what is left is judged afterwards)
+        self._backlog: deque[list[Response]] = deque()  # committed, not yet handed to a worker
+        self._in_flight = 0  # batches handed to the workers whose verdicts have not come back
         if use_process is None:
             use_process = "fork" in multiprocessing.get_all_start_methods()
         if use_process:
@@ -100,11 +121,19 @@ class JudgeAlong:
         """The runner's ``on_commit`` hook (event-loop thread): write finished verdicts, queue the new batch."""
         self._collect(block=False)
         if self.failed is None and batch:
-            self._todo.put(list(batch))
+            self._backlog.append(list(batch))
+        self._hand_off()
+
+    def _hand_off(self) -> None:
+        """Keep each worker busy with at most IN_FLIGHT batches; the rest stays in the backlog."""
+        while self.failed is None and self._backlog and self._in_flight < IN_FLIGHT * len(self._workers):
+            self._todo.put(self._backlog.popleft())
+            self._in_flight += 1
 
     def finish(self, stop: bool = False) -> int:
         """Wait for the queued batches and write their verdicts (``stop``: only what is already judged, the
-        worker is ended); returns the verdicts written in all."""
+        worker is ended); returns the verdicts written in all. What the workers have not been handed yet is
+        judged here meanwhile: once the audit is over this process has nothing else to do."""
         if self._finished:
             return self.written
         if stop:
@@ -116,13 +145,44 @@ class JudgeAlong:
                 else:
                     self._todo.put(None)
         else:
+            self._judge_backlog_here()
             for _ in self._workers:
                 self._todo.put(None)
             self._collect(block=True)
+        self._backlog.clear()
         for worker in self._workers:
             worker.join(timeout=10)
         self._finished = True
         return self.written
+
+    def _judge_backlog_here(self) -> None:
+        from glasnost.judge.item import Item
+        from glasnost.judge.runner import stamped
+
+        while self.failed is None and self._backlog:
+            batch = self._backlog.popleft()
+            if len(batch) > CHUNK:  # small steps, so the worker is handed its next batch without waiting
+                self._backlog.appendleft(batch[CHUNK:])
+                batch = batch[:CHUNK]
+            try:
+                verdicts = [self.judge.judge_item(Item.from_response(r, self.concepts.get(r.concept_id)))
+                            for r in batch]
+            except Exception as exc:  # as in the worker: judge_run judges what is left afterwards
+                self.failed = self.failed or f"{type(exc).__name__}: {exc}"[:300]
+                return
+            self._write(stamped(verdicts, batch))
+            self._collect(block=False)
+            self._hand_off()
+
+    def _write(self, verdicts: list) -> None:
+        if self.failed is not None and self.failed.startswith("store: "):
+            return
+        try:
+            self.store.put_verdicts(verdicts)
+        except Exception as exc:  # the store is busy or failing: the audit's own writes decide; judged later
+            self.failed = self.failed or f"store: {type(exc).__name__}: {exc}"[:300]
+            return
+        self.written += len(verdicts)
 
     def _collect(self, block: bool) -> None:
         while True:
@@ -139,14 +199,8 @@ class JudgeAlong:
                 if self._running <= 0:
                     return
                 continue
+            self._in_flight -= 1
             if kind == "failed":
                 self.failed = self.failed or value
                 continue
-            if self.failed is not None and self.failed.startswith("store: "):
-                continue
-            try:
-                self.store.put_verdicts(value)
-            except Exception as exc:  # the store is busy or failing: the audit's own writes decide; judged later
-                self.failed = self.failed or f"store: {type(exc).__name__}: {exc}"[:300]
-                continue
-            self.written += len(value)
+            self._write(value)
