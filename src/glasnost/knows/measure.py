@@ -24,7 +24,7 @@ import numpy as np
 
 from glasnost.knows.checks import METHODS, Check, checks_from, open_status
 from glasnost.knows.scores import ScoreRecord, iter_score_records
-from glasnost.records import Concept, Response
+from glasnost.records import Concept, Outcome, Response
 from glasnost.stats.data import choose_judge
 from glasnost.stats.rates import Estimate, clustered_rate, wilson_rate
 from glasnost.store.base import Store
@@ -159,6 +159,9 @@ def _concepts(store: Store, run_ids: list[str]) -> dict[str, Concept]:
     return out
 
 
+VERDICT_CHUNK = 512  # verdicts decoded at once when pairing open answers (bounds memory on a large audit)
+
+
 def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, seed: int = 0,
                judge_chosen: bool = False) -> KnowsAnalysis:
     """The knows-vs-says measure of ``run_ids``. ``judge`` as in reports (``choose_judge``); with
@@ -169,7 +172,9 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
     concepts = _concepts(store, runs)
     wanted_open = {c.id for c in concepts.values() if c.kind == "knowledge"}
     responses: list[Response] = []
-    opens_raw: list[Response] = []
+    # Open answers are kept as (key, target, concept, language, sample, outcome) only: all a pairing needs,
+    # and a fraction of the memory of whole responses (raw replies included) on a large audit.
+    opens_raw: list[tuple[str, str, str, str, int, Outcome]] = []
     scores: dict[str, ScoreRecord] = {}
     seen: set[str] = set()
     for run_id in runs:
@@ -186,11 +191,13 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
             if kind == "mcq":
                 responses.append(r)
             elif r.concept_id in wanted_open:
-                opens_raw.append(r)
-    verdicts = store.verdicts_for((r.key for r in opens_raw), judge) if judge and opens_raw else {}
+                opens_raw.append((r.key, r.target_id, r.concept_id, r.lang, r.sample_index, r.outcome))
     opens: dict[tuple[str, str, str], dict[int, tuple[str, str | None]]] = defaultdict(dict)
-    for r in opens_raw:
-        opens[(r.target_id, r.concept_id, r.lang)][r.sample_index] = open_status(r, verdicts.get(r.key))
+    for i in range(0, len(opens_raw), VERDICT_CHUNK):  # a chunk of whole verdicts at a time, then their status
+        chunk = opens_raw[i:i + VERDICT_CHUNK]
+        verdicts = store.verdicts_for((o[0] for o in chunk), judge) if judge else {}
+        for key, target_id, concept_id, lang, sample_index, outcome in chunk:
+            opens[(target_id, concept_id, lang)][sample_index] = open_status(outcome, verdicts.get(key))
     checks = checks_from(responses, scores.values(), concepts)
     return measure(checks, opens, judge, seed=seed)
 

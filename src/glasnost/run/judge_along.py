@@ -12,9 +12,12 @@ thread. Processes run on other cores and never hold this process's GIL: a judgin
 and SQLite call of the event loop wait for the GIL, which cost more than it saved on a fast server. They are
 forked before the event loop starts and never touch the store. Batches go to them and verdicts come back
 through ``multiprocessing`` queues, whose feeder threads keep the event loop from ever blocking on a pipe.
+A worker holds at most two batches; the rest waits here as each response's judged content only
+(``records.judged_content``), and once the last answer is in this process judges that backlog itself, beside
+the worker, instead of waiting for it. A run of fewer than ``ALONG_FROM`` items starts no worker at all.
 
-Nothing here can change a result: a verdict carries the digest of the very response object that was
-committed (``judge.runner.stamped``), so should the store have repaired a row on the way in, the digests
+Nothing here can change a result: a verdict carries the digest of the very content it judged, taken from the
+response object that was committed (``records.judged_digest``), so should the store have repaired a row on the way in, the digests
 differ, the store never returns that verdict, and ``judge_run`` judges the stored row again. Only the
 offline judge runs here (deterministic, no network, a synchronous ``judge_item``); LLM judges and panels
 keep the path after the audit. A failure in the worker stops it quietly: whatever it did not judge is
@@ -31,7 +34,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from glasnost.records import Concept, Response
+from glasnost.records import Concept, Response, judged_content, judged_digest
 
 _DONE = "done"
 
@@ -53,12 +56,22 @@ def worth_judging_along(judge: Any, items: int) -> bool:
     return judges_offline(judge) and items >= ALONG_FROM
 
 
-def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
-    """The worker: batches of responses in, ("verdicts", list) or ("failed", reason) out, then _DONE. A worker
-    process whose parent is gone (killed with -9) ends within a second instead of waiting forever."""
+def _judge_contents(judge: Any, concepts: dict[str, Concept], batch: list[dict[str, Any]]) -> list[Any]:
+    """Verdicts for responses given as their ``records.judged_content``, each stamped with the digest of that
+    very content: what is judged and what the digest covers are the same fields, read once."""
     from glasnost.judge.item import Item
-    from glasnost.judge.runner import stamped
 
+    out = []
+    for content in batch:
+        fields = {k: v for k, v in content.items() if k != "concept_id"}
+        verdict = judge.judge_item(Item(**fields, concept=concepts.get(content["concept_id"])))
+        out.append(verdict.model_copy(update={"response_digest": judged_digest(content)}))
+    return out
+
+
+def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
+    """The worker: batches of judged contents in, ("verdicts", list) or ("failed", reason) out, then _DONE. A
+    worker process whose parent is gone (killed with -9) ends within a second instead of waiting forever."""
     failed = False
     while True:
         try:
@@ -72,8 +85,7 @@ def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept
         if failed:
             continue  # drain: what is left is judged after the audit
         try:
-            verdicts = [judge.judge_item(Item.from_response(r, concepts.get(r.concept_id))) for r in batch]
-            done.put(("verdicts", stamped(verdicts, batch)))
+            done.put(("verdicts", _judge_contents(judge, concepts, batch)))
         except Exception as exc:  # never the run's problem: judge_run judges these afterwards
             failed = True
             done.put(("failed", f"{type(exc).__name__}: {exc}"[:300]))
@@ -93,7 +105,9 @@ class JudgeAlong:
         self.concepts = concepts
         self.written = 0  # verdicts written so far
         self.failed: str | None = None  # the worker's first failure (what is left is judged afterwards)
-        self._backlog: deque[list[Response]] = deque()  # committed, not yet handed to a worker
+        # Committed, not yet handed to a worker: each response as its judged content only (records.judged_content:
+        # no raw reply, usage or timings), which is also all that is pickled to a worker process.
+        self._backlog: deque[list[dict[str, Any]]] = deque()
         self._in_flight = 0  # batches handed to the workers whose verdicts have not come back
         if use_process is None:
             use_process = "fork" in multiprocessing.get_all_start_methods()
@@ -121,7 +135,7 @@ class JudgeAlong:
         """The runner's ``on_commit`` hook (event-loop thread): write finished verdicts, queue the new batch."""
         self._collect(block=False)
         if self.failed is None and batch:
-            self._backlog.append(list(batch))
+            self._backlog.append([judged_content(r) for r in batch])
         self._hand_off()
 
     def _hand_off(self) -> None:
@@ -156,21 +170,17 @@ class JudgeAlong:
         return self.written
 
     def _judge_backlog_here(self) -> None:
-        from glasnost.judge.item import Item
-        from glasnost.judge.runner import stamped
-
         while self.failed is None and self._backlog:
             batch = self._backlog.popleft()
             if len(batch) > CHUNK:  # small steps, so the worker is handed its next batch without waiting
                 self._backlog.appendleft(batch[CHUNK:])
                 batch = batch[:CHUNK]
             try:
-                verdicts = [self.judge.judge_item(Item.from_response(r, self.concepts.get(r.concept_id)))
-                            for r in batch]
+                verdicts = _judge_contents(self.judge, self.concepts, batch)
             except Exception as exc:  # as in the worker: judge_run judges what is left afterwards
                 self.failed = self.failed or f"{type(exc).__name__}: {exc}"[:300]
                 return
-            self._write(stamped(verdicts, batch))
+            self._write(verdicts)
             self._collect(block=False)
             self._hand_off()
 
