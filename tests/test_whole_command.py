@@ -149,3 +149,45 @@ def test_a_short_run_does_not_import_uvloop():
                   "async def one():\n    return 1\n"
                   "assert run_async(one(), requests=1) == 1\nprint('uvloop' in sys.modules)")
     assert out.strip() == "False"
+
+
+def test_a_completion_at_the_boundary_is_not_scanned_again_but_the_plan_fields_are(audited, monkeypatch):
+    from glasnost.records import utcnow
+    from glasnost.run import execute
+    from glasnost.run.plan import WorkItem
+
+    store, plan = audited
+    calls: list[str] = []
+    real = execute.safe_response
+    monkeypatch.setattr(execute, "safe_response", lambda r: calls.append(r.key) or real(r))
+    runner = execute.Runner(store, plan.run_id, GenerationConfig(), TransportConfig())
+    item = plan.items[0]
+    clean = Completion(outcome=Outcome.ok, text="fine")
+    assert runner._response(item, clean, utcnow(), at_boundary=True).text == "fine" and calls == []
+    runner._response(item, clean, utcnow(), at_boundary=False)
+    assert calls == [item.key]  # any other target: scanned as before
+    odd = WorkItem(item.key, item.probe.model_copy(update={"text": "what\x00now?"}), item.target, 0)
+    r = runner._response(odd, clean, utcnow(), at_boundary=True)
+    assert "\x00" not in r.prompt and r.repaired  # a bank's odd probe still passes the boundary
+
+
+async def test_every_completion_of_the_openai_adapter_passes_the_boundary_errors_too():
+    import httpx
+
+    from glasnost.targets.base import ChatRequest, build_messages
+    from glasnost.targets.openai_compat import OpenAICompatTarget
+    from glasnost.targets.spec import parse_target
+
+    def reply(request):  # a 503 whose message carries a NUL and a lone surrogate (JSON escapes)
+        return httpx.Response(503, content=b'{"error": {"message": "down\\u0000 \\ud800 now"}}',
+                              headers={"content-type": "application/json"})
+
+    assert OpenAICompatTarget.completions_at_boundary is True
+    target = OpenAICompatTarget(parse_target("openai-compat:http://127.0.0.1:9/v1#m"),
+                                TransportConfig(max_retries=0), environ={},
+                                http_transport=httpx.MockTransport(reply))
+    c = await target.generate(ChatRequest(messages=build_messages("q")))
+    await target.aclose()
+    assert c.outcome is Outcome.error and c.repaired
+    assert "\x00" not in c.error and "\ud800" not in c.error and "down" in c.error
+    c.model_dump_json()  # encodable as it is

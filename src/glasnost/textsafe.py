@@ -140,6 +140,11 @@ def _needs_repair(text: str) -> bool:
     return "\x00" in text if text.isascii() else _BAD.search(text) is not None
 
 
+def needs_repair(value: Any) -> bool:
+    """Does any string in ``value`` hold a NUL or a lone surrogate (what ``safe_record`` repairs)?"""
+    return any_string(value, _needs_repair)
+
+
 def safe_record(record: T, limit: int | None = None) -> T:
     """A Completion or Response that can always be stored: strings repaired, answer text capped.
 

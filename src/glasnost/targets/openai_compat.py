@@ -77,6 +77,11 @@ def error_message(body: str | None) -> str:
 class OpenAICompatTarget:
     """A model behind an OpenAI-compatible endpoint."""
 
+    # Every Completion ``generate`` returns has passed the text boundary once (textsafe.safe_record: repaired,
+    # capped), and every string in it was taken from a reply body already scrubbed of each known secret
+    # (``_redact_body``): the runner does not scan it a second time (run/execute.py).
+    completions_at_boundary = True
+
     def __init__(
         self,
         spec: TargetSpec,
@@ -302,6 +307,11 @@ class OpenAICompatTarget:
         return f"target {self.spec.id}: HTTP {status}: {detail}; check the model name and generation settings"
 
     async def generate(self, request: ChatRequest) -> Completion:
+        # the text boundary, once for whatever comes back (answers, blocks, errors): surrogates/NULs repaired,
+        # size capped
+        return safe_record(await self._generate(request))
+
+    async def _generate(self, request: ChatRequest) -> Completion:
         client = self._client or self._direct or self._open()
         direct = self._direct
         body = json.dumps(self._payload(request), ensure_ascii=False).encode("utf-8")
@@ -383,7 +393,7 @@ class OpenAICompatTarget:
             # a model that chose to say nothing. Retried, then an error: never counted as a deflection.
             return Decision.MALFORMED, f"malformed reply (HTTP {status}, message content is null)"
         outcome = Outcome.blocked if finish == "content_filter" or refusal else answer_outcome(finish, split.text)
-        return safe_record(Completion(  # the text boundary: surrogates/NULs repaired, size capped
+        return Completion(  # the text boundary is applied by generate()
             outcome=outcome,
             text=split.text,
             reasoning=split.reasoning,
@@ -396,7 +406,7 @@ class OpenAICompatTarget:
             latency_ms=latency_ms,
             retries=retries,
             logprobs=_logprobs(choice.get("logprobs")),
-        ))
+        )
 
     def _embedded_error(self, err: Any, raw: str | None) -> tuple[Decision, str]:
         """A 2xx whose body is ``{"error": ...}`` (OpenRouter does this): judge it by its own code."""
