@@ -65,6 +65,12 @@ class Store(ABC):
     def iter_responses(self, run_id: str | None = None) -> Iterator[Response]:
         """Responses of a run's plan (all responses when run_id is None), in plan order."""
 
+    def iter_response_heads(self, run_id: str) -> Iterator[tuple[str, str, str, str, int, str]]:
+        """(key, concept id, language, target id, sample index, outcome) of a run's responses, in plan order,
+        without decoding them (what pairing and counting need; backends answer it from indexed columns)."""
+        for r in self.iter_responses(run_id):
+            yield r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value
+
     @abstractmethod
     def outcome_counts(self, run_id: str) -> dict[str, int]: ...
 

@@ -172,6 +172,13 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
             if r is not None:
                 yield r
 
+    def iter_response_heads(self, run_id: str) -> Iterator[tuple[str, str, str, str, int, str]]:
+        yield from self.conn.execute(
+            "SELECT r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome FROM run_items i "
+            "JOIN responses r ON r.key = i.key WHERE i.run_id = ? ORDER BY i.position",
+            (run_id,),
+        )
+
     def outcome_counts(self, run_id: str) -> dict[str, int]:
         rows = self.conn.execute(
             "SELECT r.outcome, COUNT(*) FROM run_items i JOIN responses r ON r.key = i.key "
