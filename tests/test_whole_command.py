@@ -191,3 +191,18 @@ async def test_every_completion_of_the_openai_adapter_passes_the_boundary_errors
     assert c.outcome is Outcome.error and c.repaired
     assert "\x00" not in c.error and "\ud800" not in c.error and "down" in c.error
     c.model_dump_json()  # encodable as it is
+
+
+def test_response_heads_are_the_stored_responses_fields_without_decoding_them(audited):
+    from glasnost.store.base import Store
+
+    store, plan = audited
+    asyncio.run(audit.execute_plan(store, plan))
+    decoded = [(r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value)
+               for r in store.iter_responses(plan.run_id)]
+    calls: Counter = Counter()
+    decode = store.decoder.decode
+    store.decoder.decode = lambda model, *a: calls.update([model.__name__]) or decode(model, *a)
+    heads = list(store.iter_response_heads(plan.run_id))
+    assert heads == decoded and len(heads) == len(plan.items) and calls["Response"] == 0
+    assert list(Store.iter_response_heads(store, plan.run_id)) == decoded  # the default other backends inherit
