@@ -206,3 +206,19 @@ def test_response_heads_are_the_stored_responses_fields_without_decoding_them(au
     heads = list(store.iter_response_heads(plan.run_id))
     assert heads == decoded and len(heads) == len(plan.items) and calls["Response"] == 0
     assert list(Store.iter_response_heads(store, plan.run_id)) == decoded  # the default other backends inherit
+
+
+def test_verdict_rows_store_what_put_verdicts_stores(audited, tmp_path):
+    from glasnost.store.base import Store, verdict_row
+
+    store, plan = audited
+    asyncio.run(audit.execute_plan(store, plan))
+    judge = get_judge("default")
+    judge_run(store, plan.run_id, judge=judge)
+    verdicts = list(store.iter_verdicts(plan.run_id, judge.id))
+    other = open_store(tmp_path / "other.db")
+    asyncio.run(audit.execute_plan(other, plan))
+    assert other.put_verdict_rows([verdict_row(v) for v in verdicts[:10]]) == 10
+    assert Store.put_verdict_rows(other, [verdict_row(v) for v in verdicts[10:]]) == len(verdicts) - 10  # default
+    again = list(other.iter_verdicts(plan.run_id, judge.id))
+    assert [v.model_dump() for v in again] == [v.model_dump() for v in verdicts]
