@@ -222,3 +222,24 @@ def test_verdict_rows_store_what_put_verdicts_stores(audited, tmp_path):
     assert Store.put_verdict_rows(other, [verdict_row(v) for v in verdicts[10:]]) == len(verdicts) - 10  # default
     again = list(other.iter_verdicts(plan.run_id, judge.id))
     assert [v.model_dump() for v in again] == [v.model_dump() for v in verdicts]
+
+
+def test_a_judging_thread_gets_the_whole_backlog_never_shared_with_the_loops_thread(audited):
+    """Without fork the worker is a thread: judging beside it would only share one GIL (and one judge)."""
+    import threading
+
+    class ThreadJudge(PidJudge):
+        def judge_item(self, item):
+            v = self.inner.judge_item(item)
+            return v.model_copy(update={"detail": {**v.detail, "thread": threading.get_ident()}})
+
+    store, plan = audited
+    asyncio.run(audit.execute_plan(store, plan))
+    responses = list(store.iter_responses(plan.run_id))
+    judge = ThreadJudge()
+    along = JudgeAlong(store, judge, plan.bank.by_id, use_process=False)
+    for i in range(0, len(responses), 2):
+        along.feed(responses[i:i + 2])
+    assert along.finish() == len(responses) and along.failed is None
+    threads = {v.detail["thread"] for v in store.iter_verdicts(plan.run_id, judge.id)}
+    assert threading.get_ident() not in threads

@@ -115,6 +115,7 @@ class JudgeAlong:
         self._in_flight = 0  # batches handed to the workers whose verdicts have not come back
         if use_process is None:
             use_process = "fork" in multiprocessing.get_all_start_methods()
+        self._processes = bool(use_process)
         if use_process:
             # Two where there are cores to spare (once the last answer is in, the judging left uses both); on
             # a 2-core machine a second worker only takes CPU from the audit and a local server.
@@ -162,8 +163,15 @@ class JudgeAlong:
                     worker.kill()
                 else:
                     self._todo.put(None)
-        else:
+        elif self._processes:
             self._judge_backlog_here()
+            for _ in self._workers:
+                self._todo.put(None)
+            self._collect(block=True)
+        else:  # a judging thread shares this process's GIL (and the judge object): it gets the whole backlog
+            while self.failed is None and self._backlog:
+                self._todo.put(self._backlog.popleft())
+                self._in_flight += 1
             for _ in self._workers:
                 self._todo.put(None)
             self._collect(block=True)
