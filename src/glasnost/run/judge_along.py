@@ -14,7 +14,7 @@ forked before the event loop starts and never touch the store. Batches go to the
 through ``multiprocessing`` queues, whose feeder threads keep the event loop from ever blocking on a pipe.
 A worker holds at most two batches; the rest waits here as each response's judged content only
 (``records.judged_content``), and once the last answer is in this process judges that backlog itself, beside
-the worker, instead of waiting for it. A run of fewer than ``ALONG_FROM`` items starts no worker at all.
+the worker process, instead of waiting for it (a worker thread gets it all: it shares this process's GIL). A run of fewer than ``ALONG_FROM`` items starts no worker at all.
 
 Nothing here can change a result: a verdict carries the digest of the very content it judged, taken from the
 response object that was committed (``records.judged_digest``), so should the store have repaired a row on the way in, the digests
