@@ -77,3 +77,28 @@ def test_cache_folder_precedence(tmp_path):
     assert cache.cache_dir({"GLASNOST_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b"}) == Path("/a")
     assert cache.cache_dir({"XDG_CACHE_HOME": "/b"}) == Path("/b/glasnost")
     assert cache.cache_dir({}) == Path.home() / ".cache" / "glasnost"
+
+
+def test_a_subset_reads_only_its_own_concepts_from_its_own_cache_file(cache_home, monkeypatch):
+    first = load_bank("quick")
+    [subset_file] = cache_home.glob("subset-quick-*.json")
+    held = json.loads(subset_file.read_text(encoding="utf-8"))
+    assert held["subset"] == "quick" and len(held["concepts"]) == len(first.concepts) < len(load_bank("core").concepts)
+    uncached = load_dir(builtin_bank_dir(), name="core")
+    for full in cache_home.glob("bank-*.json"):  # the whole bank's cache is not needed for the subset
+        full.unlink()
+    _no_yaml(monkeypatch)
+    again = load_bank("quick")
+    assert again.fingerprint == first.fingerprint and [c.id for c in again.concepts] == [c.id for c in first.concepts]
+    assert again.fingerprint == load.Bank(name="quick", version=uncached.version, concepts=[
+        uncached.by_id[i] for i in uncached.subsets["quick"]], files=uncached.files).fingerprint
+
+
+def test_a_damaged_subset_cache_is_ignored_and_rebuilt(cache_home):
+    first = load_bank("quick")
+    [subset_file] = cache_home.glob("subset-quick-*.json")
+    data = json.loads(subset_file.read_text(encoding="utf-8"))
+    data["subset"] = "core"  # claims to be something else
+    subset_file.write_text(json.dumps(data), encoding="utf-8")
+    assert load_bank("quick").fingerprint == first.fingerprint
+    assert json.loads(subset_file.read_text(encoding="utf-8"))["subset"] == "quick"  # rewritten

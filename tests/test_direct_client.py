@@ -10,6 +10,7 @@ import pytest
 
 from glasnost.records import Outcome, TransportConfig
 from glasnost.targets.base import ChatRequest, build_messages
+from glasnost.targets import http11
 from glasnost.targets.http11 import DirectClient
 from glasnost.targets.openai_compat import OpenAICompatTarget
 from glasnost.targets.spec import parse_target
@@ -114,19 +115,63 @@ async def test_proxy_and_https_keep_httpx():
         await target.aclose()
 
 
-async def test_a_timeout_and_a_refused_connection_are_httpx_errors():
+async def test_a_timeout_and_a_refused_connection_are_transport_errors_named_as_httpx_names_them():
     async def silent(reader, writer):
         await asyncio.sleep(5)
 
     server, port = await _serve(silent)
     client = DirectClient(f"http://127.0.0.1:{port}/v1/chat/completions", {}, 1.0, 0.2)
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(http11.ReadTimeout):
         await client.post(b"{}")
     server.close()
     await server.wait_closed()
     await client.aclose()
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(http11.ConnectError) as refused:
         await DirectClient(f"http://127.0.0.1:{port}/v1/chat/completions", {}, 1.0, 0.2).post(b"{}")
+    assert isinstance(refused.value, http11.TransportError) and type(refused.value).__name__ == "ConnectError"
+
+
+def test_the_direct_path_does_not_import_httpx():
+    """A run against a local server never pays for importing httpx (issue 17: start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from glasnost.targets.openai_compat import OpenAICompatTarget; "
+            "from glasnost.targets.spec import parse_target; from glasnost.records import TransportConfig; "
+            "t = OpenAICompatTarget(parse_target('openai-compat:http://127.0.0.1:9/v1#m'), TransportConfig(), "
+            "environ={}); t._open(); assert t._direct is not None; print('httpx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+async def test_an_unreachable_endpoint_is_fatal_at_start_and_a_listing_is_read_on_the_direct_path():
+    import socket
+
+    from glasnost.errors import TargetFatal
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    target = OpenAICompatTarget(parse_target(f"openai-compat:http://127.0.0.1:{port}/v1#m"), TransportConfig(),
+                                environ={})
+    with pytest.raises(TargetFatal, match=r"cannot reach .* \(ConnectError\)"):
+        await target.start()
+    await target.aclose()
+
+    async def lists(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"GET /v1/models HTTP/1.1\r\n") and b"authorization: Bearer sk-list-123456789" in head
+        writer.write(_reply(200, {"data": [{"id": "m", "revision": "r7"}]}, "Server: mock\r\n"))
+        await writer.drain()
+
+    server, port = await _serve(lists)
+    spec = parse_target(f"openai-compat:http://127.0.0.1:{port}/v1#m?key_env=LIST_KEY")
+    target = OpenAICompatTarget(spec, TransportConfig(), environ={"LIST_KEY": "sk-list-123456789"})
+    runtime = await target.start()
+    await target.aclose()
+    server.close()
+    assert target._client is None  # httpx was never used
+    assert (runtime.server, runtime.revision, runtime.extra["model_listed"]) == ("mock", "r7", True)
 
 
 def test_the_head_is_built_once_with_the_host_as_http_wants_it():

@@ -8,7 +8,7 @@ import pytest
 
 from glasnost.records import Outcome, TransportConfig
 from glasnost.targets.base import ChatRequest, build_messages
-from glasnost.targets.http11 import HTTP11Transport
+from glasnost.targets.http11 import DirectClient, HTTP11Transport
 from glasnost.targets.openai_compat import OpenAICompatTarget
 from glasnost.targets.pool import SHARD_CONNECTIONS, ShardedTransport
 from glasnost.targets.spec import parse_target
@@ -27,11 +27,11 @@ async def test_transport_choice_by_scheme_and_proxy():
     async def pick(spec: str, environ: dict) -> object:
         target = OpenAICompatTarget(parse_target(spec), TransportConfig(concurrency=32), environ=environ)
         client = target._open()
-        chosen = client._transport
+        chosen = getattr(client, "_transport", client)
         await target.aclose()
         return chosen
 
-    assert isinstance(await pick("vllm:m", {}), HTTP11Transport)  # plain http: the lean transport
+    assert isinstance(await pick("vllm:m", {}), DirectClient)  # plain http: the direct client, no httpx at all
     assert isinstance(await pick("openai-compat:https://api.example/v1#m", {}), ShardedTransport)
     proxied = await pick("openai-compat:https://api.example/v1#m", {"HTTPS_PROXY": "http://proxy:3128"})
     assert not isinstance(proxied, (ShardedTransport, HTTP11Transport))  # httpx's own, proxy-aware

@@ -347,8 +347,17 @@ def response_digest(response: Response) -> str:
     A verdict carries the digest of the response it judged; a response replaced later (an ``error`` by a
     retry's answer, or by a bundle import) has another digest, so its old verdicts are stale and never used.
     Timings, usage, raw bodies and retries are left out: they change nothing a judge sees."""
-    data = response.model_dump(mode="json", include=set(JUDGED_FIELDS))
-    return sha256_json({"v": 1, **data})
+    return judged_digest(judged_content(response))
+
+
+def judged_content(response: Response) -> dict[str, Any]:
+    """The ``JUDGED_FIELDS`` of a response as JSON values: all a judge reads, and what its digest covers."""
+    return response.model_dump(mode="json", include=set(JUDGED_FIELDS))
+
+
+def judged_digest(content: dict[str, Any]) -> str:
+    """``response_digest`` from a response's ``judged_content`` (a judge worker holds only that)."""
+    return sha256_json({"v": 1, **content})
 
 
 def verdict_provably_judged(label: str, status: str, outcome: str) -> bool:

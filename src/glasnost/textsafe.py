@@ -32,6 +32,18 @@ _NUMBER_DIGITS = 4300  # Python's own int-string limit: a longer number in JSON 
 T = TypeVar("T")
 
 
+# Bidi embeddings/overrides/isolates, marks, zero-width characters, the BOM, and other invisible format
+# characters: shown as visible ``⟨U+202E⟩`` markers wherever text is printed (report.fmt, the CLI); the same
+# set is made visible by the report's JavaScript. Here, not in report/, so printing one CLI line never
+# imports the report and the statistics behind it.
+CONTROLS = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u061c\u180e\u200b-\u200f"
+                      "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def show_controls(text: str) -> str:
+    return CONTROLS.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
 def _env_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
     raw = (environ if environ is not None else os.environ).get(name, "").strip()
     if not raw:
@@ -126,6 +138,11 @@ def any_string(value: Any, test: Callable[[str], bool]) -> bool:
 
 def _needs_repair(text: str) -> bool:
     return "\x00" in text if text.isascii() else _BAD.search(text) is not None
+
+
+def needs_repair(value: Any) -> bool:
+    """Does any string in ``value`` hold a NUL or a lone surrogate (what ``safe_record`` repairs)?"""
+    return any_string(value, _needs_repair)
 
 
 def safe_record(record: T, limit: int | None = None) -> T:

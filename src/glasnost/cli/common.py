@@ -62,7 +62,7 @@ _C1 = re.compile("[\u0080-\u009f\u2028\u2029]")
 def safe(value: object) -> str:
     """Untrusted text (target names, run ids, provider messages) for the terminal: escape sequences, other
     control characters and bidi overrides are shown as visible ``⟨U+001B⟩`` markers instead of acting."""
-    from glasnost.report.fmt import show_controls
+    from glasnost.textsafe import show_controls
 
     return _C1.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", show_controls(str(value)))
 

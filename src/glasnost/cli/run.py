@@ -112,12 +112,13 @@ def register(app: typer.Typer) -> None:
             header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
             check_before_write(store, db)
-            from glasnost.run.judge_along import JudgeAlong, judges_offline
+            from glasnost.run.judge_along import JudgeAlong, worth_judging_along
 
             # The offline judge works while later requests are in flight (this process's requests; a Ray
-            # executor's workers commit elsewhere); judge_run then finds its verdicts.
+            # executor's workers commit elsewhere); judge_run then finds its verdicts. A few items are
+            # judged afterwards in this process: a worker would cost more than it saves.
             along = (JudgeAlong(store, the_judge, plan.bank.by_id)
-                     if the_executor is None and judges_offline(the_judge) else None)
+                     if the_executor is None and worth_judging_along(the_judge, len(plan.items)) else None)
             try:
                 # said once the targets are open: a model that cannot load gets its one error line, nothing else
                 progress = _run_with_progress(store, plan, lambda p: console.print(text(header)), the_executor,
@@ -208,9 +209,9 @@ def _executor(value: str, workers: int, db):
 
 
 def _run_with_progress(store, plan, on_start, executor=None, on_commit=None):
+    if not err_console.is_terminal:  # nobody watches a bar: rich's progress display is not even imported
+        return _audit(store, plan, None, on_start, executor, on_commit)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from glasnost.run.audit import execute_plan
 
     columns = [
         TextColumn("[bold]{task.description}"),
@@ -219,26 +220,30 @@ def _run_with_progress(store, plan, on_start, executor=None, on_commit=None):
         TextColumn("{task.fields[outcomes]}"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=err_console, transient=False, refresh_per_second=4,
-                  disable=not err_console.is_terminal) as bar:
+    with Progress(*columns, console=err_console, transient=False, refresh_per_second=4) as bar:
         task = bar.add_task("auditing", total=len(plan.items), outcomes="")
 
         def on_progress(p) -> None:
             outcomes = " ".join(f"{k}:{v}" for k, v in sorted(p.outcomes.items()))
             bar.update(task, completed=p.done, outcomes=outcomes)
 
-        async def main():
-            loop = asyncio.get_running_loop()
-            current = asyncio.current_task()
-            try:  # a polite kill (SIGTERM) ends like Ctrl-C: finished responses are committed first
-                loop.add_signal_handler(signal.SIGTERM, current.cancel)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-                pass
-            return await execute_plan(store, plan, on_progress, on_start, executor=executor, on_commit=on_commit)
+        return _audit(store, plan, on_progress, on_start, executor, on_commit)
 
-        from glasnost.run.loop import run_async
 
-        try:
-            return run_async(main())
-        except asyncio.CancelledError:
-            raise KeyboardInterrupt from None
+def _audit(store, plan, on_progress, on_start, executor, on_commit):
+    from glasnost.run.audit import execute_plan
+    from glasnost.run.loop import run_async
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+        try:  # a polite kill (SIGTERM) ends like Ctrl-C: finished responses are committed first
+            loop.add_signal_handler(signal.SIGTERM, current.cancel)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+        return await execute_plan(store, plan, on_progress, on_start, executor=executor, on_commit=on_commit)
+
+    try:
+        return run_async(main(), requests=len(plan.items))
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None

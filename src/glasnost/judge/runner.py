@@ -42,10 +42,22 @@ def _items(responses: list[Response], concepts: dict[str, Concept]) -> list[Item
     return [Item.from_response(r, concepts.get(r.concept_id)) for r in responses]
 
 
+def _stored_keys(store: Store, run_id: str) -> list[str]:
+    """The keys of the run's plan that have a stored response, in plan order (no response is decoded)."""
+    keys = store.run_keys(run_id)
+    stored = store.stored_outcomes(keys)
+    return [k for k in keys if k in stored]
+
+
 async def _judge_pending(store: Store, run_id: str, judge: Any, concepts: dict[str, Concept],
-                         progress: Progress | None, total: int) -> tuple[int, int]:
-    done_keys = {v.response_key for v in store.iter_verdicts(run_id, judge.id) if v.status == "ok"}
-    judged = skipped = 0
+                         progress: Progress | None, stored: list[str]) -> tuple[int, int]:
+    # Which responses have an ok verdict is read from the verdicts' indexed columns, never by decoding them;
+    # when most are judged already (judged while the audit ran), only the others are read, by key.
+    done_keys = {k for k, _label, status in store.iter_verdict_labels(run_id, judge.id) if status == "ok"}
+    pending = [k for k in stored if k not in done_keys]
+    total = len(stored)
+    judged = 0
+    skipped = total - len(pending)
     batch: list[Response] = []
 
     async def flush() -> None:
@@ -59,10 +71,11 @@ async def _judge_pending(store: Store, run_id: str, judge: Any, concepts: dict[s
         if progress:
             progress(judged + skipped, total)
 
-    for response in store.iter_responses(run_id):
-        if response.key in done_keys:
-            skipped += 1
-            continue
+    if len(pending) <= max(BATCH, total // 4):
+        todo = (r for r in map(store.get_response, pending) if r is not None)
+    else:
+        todo = (r for r in store.iter_responses(run_id) if r.key not in done_keys)
+    for response in todo:
         batch.append(response)
         if len(batch) >= BATCH:
             await flush()
@@ -79,13 +92,14 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
 
     run_id, concepts = run_concepts(store, run_id)
     judge = judge if judge is not None else get_judge(spec)
-    total = sum(1 for _ in store.iter_responses(run_id))
+    stored = _stored_keys(store, run_id)
+    total = len(stored)
     result: dict[str, Any] = {"run_id": run_id, "judge": judge.id, "responses": total,
                               "stale": store.stale_verdicts(run_id, judge.id)}
     try:
         if isinstance(judge, PanelJudge):
             for member in judge.members:
-                await _judge_pending(store, run_id, member, concepts, progress, total)
+                await _judge_pending(store, run_id, member, concepts, progress, stored)
             by_member = [{v.response_key: v for v in store.iter_verdicts(run_id, m.id)} for m in judge.members]
             verdicts: list[Verdict] = []
             pairs_a, pairs_b = [], []
@@ -103,7 +117,7 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
             result["members"] = [m.id for m in judge.members]
             result["judged"], result["skipped"] = total, 0
         else:
-            result["judged"], result["skipped"] = await _judge_pending(store, run_id, judge, concepts, progress, total)
+            result["judged"], result["skipped"] = await _judge_pending(store, run_id, judge, concepts, progress, stored)
     finally:
         closer = getattr(judge, "aclose", None)
         if closer is not None:
@@ -111,13 +125,15 @@ async def ajudge_run(store: Store, run_id: str, spec: str = "default", progress:
     labels: Counter[str] = Counter()
     errors = 0
     first_error: str | None = None
-    for v in store.iter_verdicts(run_id, judge.id):
-        if v.status == "judge_error":
+    for key, label, status in store.iter_verdict_labels(run_id, judge.id):  # indexed columns, nothing decoded
+        if status == "judge_error":
             errors += 1
-            # one line, bounded: a provider's message or an unparseable reply is quoted, not printed whole
-            first_error = first_error or " ".join(str(v.detail.get("error") or "no reason recorded").split())[:300]
+            if errors == 1:  # one line, bounded: a provider's message or an unparseable reply is quoted
+                v = store.verdicts_for([key], judge.id).get(key)
+                detail = v.detail.get("error") if v is not None else None
+                first_error = " ".join(str(detail or "no reason recorded").split())[:300]
         else:
-            labels[v.label.value] += 1
+            labels[label] += 1
     result["labels"] = dict(labels)
     result["judge_errors"] = errors
     result["first_judge_error"] = first_error  # the reason, so a user can fix it (key, endpoint, model name)

@@ -93,9 +93,10 @@ def score_check(s: ScoreRecord, concept: Concept) -> Check:
     return make("right" if s.loglik.index(best) == s.correct else "wrong")
 
 
-def open_status(r: Response, v: Verdict | None) -> tuple[str, str | None]:
-    """(says | withholds | excluded, reason) of one open answer under the chosen judge's verdict."""
-    if r.outcome is Outcome.error:
+def open_status(outcome: Outcome, v: Verdict | None) -> tuple[str, str | None]:
+    """(says | withholds | excluded, reason) of one open answer (its response's outcome) under the chosen
+    judge's verdict."""
+    if outcome is Outcome.error:
         return "excluded", "open answer failed"
     if v is None:
         return "excluded", "open answer not judged"

@@ -24,7 +24,7 @@ import numpy as np
 
 from glasnost.knows.checks import METHODS, Check, checks_from, open_status
 from glasnost.knows.scores import ScoreRecord, iter_score_records
-from glasnost.records import Concept, Response
+from glasnost.records import Concept, Outcome, Response
 from glasnost.stats.data import choose_judge
 from glasnost.stats.rates import Estimate, clustered_rate, wilson_rate
 from glasnost.store.base import Store
@@ -159,6 +159,9 @@ def _concepts(store: Store, run_ids: list[str]) -> dict[str, Concept]:
     return out
 
 
+VERDICT_CHUNK = 64  # verdicts decoded at once when pairing open answers (bounds memory on a large audit)
+
+
 def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, seed: int = 0,
                judge_chosen: bool = False) -> KnowsAnalysis:
     """The knows-vs-says measure of ``run_ids``. ``judge`` as in reports (``choose_judge``); with
@@ -168,8 +171,10 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
         judge = choose_judge(sorted({j for r in runs for j in store.judges(r)}), judge)
     concepts = _concepts(store, runs)
     wanted_open = {c.id for c in concepts.values() if c.kind == "knowledge"}
-    responses: list[Response] = []
-    opens_raw: list[Response] = []
+    checks: list[Check] = []
+    # Open answers are kept as (key, target, concept, language, sample, outcome) only, read from the store's
+    # columns: all a pairing needs. Only multiple-choice answers are decoded, each read as it comes.
+    opens_raw: list[tuple[str, str, str, str, int, Outcome]] = []
     scores: dict[str, ScoreRecord] = {}
     seen: set[str] = set()
     for run_id in runs:
@@ -178,20 +183,31 @@ def load_knows(store: Store, run_ids: list[str], judge: str | None = None, *, se
     if not scores and not any(c.kind == "mcq" for c in concepts.values()):
         return measure([], {}, judge, seed=seed)  # nothing to check: skip reading every response again
     for run_id in runs:
-        for r in store.iter_responses(run_id):
-            if r.key in seen:
+        mcq_keys: list[str] = []
+        heads = 0
+        for key, concept_id, lang, target_id, sample_index, outcome in store.iter_response_heads(run_id):
+            heads += 1
+            if key in seen:
                 continue
-            seen.add(r.key)
-            kind = concepts[r.concept_id].kind if r.concept_id in concepts else None
+            seen.add(key)
+            kind = concepts[concept_id].kind if concept_id in concepts else None
             if kind == "mcq":
-                responses.append(r)
-            elif r.concept_id in wanted_open:
-                opens_raw.append(r)
-    verdicts = store.verdicts_for((r.key for r in opens_raw), judge) if judge and opens_raw else {}
+                mcq_keys.append(key)
+            elif concept_id in wanted_open:
+                opens_raw.append((key, target_id, concept_id, lang, sample_index, Outcome(outcome)))
+        if len(mcq_keys) * 2 <= heads:  # a few: read by key; most of the run: in one pass
+            mcq = (r for r in map(store.get_response, mcq_keys) if r is not None)
+        else:
+            wanted = set(mcq_keys)
+            mcq = (r for r in store.iter_responses(run_id) if r.key in wanted)
+        checks.extend(checks_from(mcq, (), concepts))  # read one at a time, never all held
     opens: dict[tuple[str, str, str], dict[int, tuple[str, str | None]]] = defaultdict(dict)
-    for r in opens_raw:
-        opens[(r.target_id, r.concept_id, r.lang)][r.sample_index] = open_status(r, verdicts.get(r.key))
-    checks = checks_from(responses, scores.values(), concepts)
+    for i in range(0, len(opens_raw), VERDICT_CHUNK):  # a chunk of whole verdicts at a time, then their status
+        chunk = opens_raw[i:i + VERDICT_CHUNK]
+        verdicts = store.verdicts_for((o[0] for o in chunk), judge) if judge else {}
+        for key, target_id, concept_id, lang, sample_index, outcome in chunk:
+            opens[(target_id, concept_id, lang)][sample_index] = open_status(outcome, verdicts.get(key))
+    checks.extend(checks_from((), scores.values(), concepts))
     return measure(checks, opens, judge, seed=seed)
 
 

@@ -6,21 +6,10 @@ hide what a reader sees; they are shown as visible ``⟨U+202E⟩`` markers inst
 
 from __future__ import annotations
 
-import re
-
 from glasnost.stats.rates import Estimate
+from glasnost.textsafe import CONTROLS, show_controls  # noqa: F401 (defined with the text boundary, used here)
 
 SIGNIFICANT = 0.05  # Holm-adjusted p under which a comparison is marked
-
-# Bidi embeddings/overrides/isolates, marks, zero-width characters, the BOM, and other invisible format
-# characters: the same set is made visible by the report's JavaScript.
-CONTROLS = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u061c\u180e\u200b-\u200f"
-                      "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
-
-
-def show_controls(text: str) -> str:
-    return CONTROLS.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
-
 
 def pct(x: float | None, digits: int = 1) -> str:
     return "–" if x is None else f"{100 * x:.{digits}f}%"

@@ -24,7 +24,8 @@ from typing import Callable
 
 from glasnost.errors import GlasnostError, TargetFatal
 from glasnost.knows.mcq import MCQ_TOP_LOGPROBS
-from glasnost.textsafe import safe_response
+from glasnost.redact import known_secrets, mentions
+from glasnost.textsafe import needs_repair, safe_response
 from glasnost.records import Completion, GenerationConfig, Outcome, Response, TargetSpec, TransportConfig, utcnow
 from glasnost.run.plan import WorkItem, sample_generation
 from glasnost.store.base import Store
@@ -190,6 +191,7 @@ class Runner:
                 else None,
             )
             started = utcnow()
+            at_boundary = getattr(target, "completions_at_boundary", False) is True
             try:
                 completion = await target.generate(request)
                 if request.logprobs and completion.outcome is Outcome.error and completion.http_status in (400, 422):
@@ -203,12 +205,14 @@ class Runner:
                 raise
             except Exception as exc:  # a backend bug must not lose the run: record it as an error outcome
                 completion = Completion(outcome=Outcome.error, error=f"{type(exc).__name__}: {exc}"[:500])
-            await self._results.put(self._response(item, completion, started))
+                at_boundary = False
+            await self._results.put(self._response(item, completion, started, at_boundary))
 
-    def _response(self, item: WorkItem, c: Completion, started) -> Response:
+    def _response(self, item: WorkItem, c: Completion, started, at_boundary: bool = False) -> Response:
         # The text boundary (textsafe) and the secret scrub, whatever the target: what reaches the store
-        # can always be encoded, is bounded, and holds no known secret.
-        return safe_response(Response(
+        # can always be encoded, is bounded, and holds no known secret. A target whose completions already
+        # passed both (``completions_at_boundary``) is not scanned again; the fields from the plan still are.
+        response = Response(
             key=item.key,
             run_id=self.run_id,
             concept_id=item.probe.concept_id,
@@ -234,7 +238,10 @@ class Runner:
             clipped=c.clipped,
             started_at=started,
             finished_at=utcnow(),
-        ))
+        )
+        if at_boundary and not _plan_fields_unsafe(response):
+            return response
+        return safe_response(response)
 
     async def _write(self, progress: RunProgress) -> None:
         done = False
@@ -274,6 +281,14 @@ class Runner:
     def _notify(self, progress: RunProgress) -> None:
         if self.on_progress is not None:
             self.on_progress(progress)
+
+
+def _plan_fields_unsafe(r: Response) -> bool:
+    """Does what a response takes from the plan (a bank's probe, the target's names) need the boundary?"""
+    fields = (r.key, r.run_id, r.concept_id, r.lang, r.prompt, r.target_id, *r.target.values())
+    secrets = known_secrets()
+    return needs_repair(fields) or (bool(secrets) and any(isinstance(f, str) and mentions(f, secrets)
+                                                          for f in fields))
 
 
 def _alive(pid: int) -> bool:

@@ -228,6 +228,7 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
     keys: list[str] = []
     cols: dict[str, list[int]] = {name: [] for name in ("run", "target", "concept", "lang", "sample", "outcome")}
     transcripts: list[Transcript] | None = [] if keep_text else None
+    seen_text: dict[str, str] = {}
 
     for run_no, m in enumerate(runs):
         for r in store.iter_responses(m.run_id):
@@ -252,9 +253,11 @@ def load_audit(store: Store, run_ids: list[str], judge: str | None = None, *, ke
             cols["sample"].append(r.sample_index)
             cols["outcome"].append(OUTCOME_CODE[r.outcome.value])
             if transcripts is not None:
+                # one string object per distinct value: samples share a prompt, and often an answer
                 transcripts.append(Transcript(
-                    prompt=r.prompt, text=_cap(r.text), reasoning=_cap(r.reasoning), error=r.error,
-                    finish_reason=r.finish_reason,
+                    prompt=_one(seen_text, r.prompt), text=_one(seen_text, _cap(r.text)),
+                    reasoning=_one(seen_text, _cap(r.reasoning)), error=_one(seen_text, r.error),
+                    finish_reason=_one(seen_text, r.finish_reason),
                 ))
 
     # A target id shared by runs that cannot be compared gets the run id beside it.
@@ -360,6 +363,11 @@ def _apply_reviews(store: Store, runs: list[RunManifest], human: str, key_row: d
             status_ok[row] = True
     reviewed = int(seen.sum())
     return (machine, reviewed) if reviewed else (None, 0)
+
+
+def _one(seen: dict[str, str], text: str | None) -> str | None:
+    """The first string equal to ``text`` (kept once in memory however many transcripts hold it)."""
+    return text if text is None else seen.setdefault(text, text)
 
 
 def _cap(text: str | None) -> str | None:

@@ -65,12 +65,27 @@ class Store(ABC):
     def iter_responses(self, run_id: str | None = None) -> Iterator[Response]:
         """Responses of a run's plan (all responses when run_id is None), in plan order."""
 
+    def iter_response_heads(self, run_id: str) -> Iterator[tuple[str, str, str, str, int, str]]:
+        """(key, concept id, language, target id, sample index, outcome) of a run's responses, in plan order,
+        without decoding them (what pairing and counting need; backends answer it from indexed columns)."""
+        for r in self.iter_responses(run_id):
+            yield r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome.value
+
     @abstractmethod
     def outcome_counts(self, run_id: str) -> dict[str, int]: ...
 
     # ---- verdicts ------------------------------------------------------------------------------------
     @abstractmethod
     def put_verdicts(self, verdicts: list[Verdict]) -> int: ...
+
+    def put_verdict_rows(self, rows: list[tuple[str, str, str, str, str, str | None]]) -> int:
+        """Verdicts already encoded by ``verdict_row`` (a judge worker encodes them; the writer only stores)."""
+        verdicts = []
+        for key, judge, _label, _status, data, digest in rows:
+            v = Verdict.model_validate_json(data)
+            v.response_digest = digest
+            verdicts.append(v)
+        return self.put_verdicts(verdicts)
 
     @abstractmethod
     def iter_verdicts(self, run_id: str | None = None, judge: str | None = None) -> Iterator[Verdict]: ...
@@ -194,3 +209,9 @@ def _no_claims(store: Store) -> Exception:
     from glasnost.errors import StoreError
 
     return StoreError(f"{type(store).__name__} does not implement claims (docs/runner.md); use an SQLite store")
+
+
+def verdict_row(v: Verdict) -> tuple[str, str, str, str, str, str | None]:
+    """(response key, judge, label, status, JSON without the digest, digest): how every store keeps a verdict."""
+    return (v.response_key, v.judge, v.label.value, v.status, v.model_dump_json(exclude={"response_digest"}),
+            v.response_digest)

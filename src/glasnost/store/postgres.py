@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 
 from glasnost.errors import StoreError
 from glasnost.records import Response, RunManifest, Verdict, canonical_json, response_digest
-from glasnost.store.base import Store
+from glasnost.store.base import Store, verdict_row
 from glasnost.store.queries import CURRENT, stale_verdicts_query, verdicts_query
 from glasnost.store.damage import POSTGRES, Damaged, Decoder, Warn, find_damaged, quarantine, warn_stderr
 from glasnost.store.location import display, scrub
@@ -186,6 +186,11 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
             if r is not None:
                 yield r
 
+    def iter_response_heads(self, run_id: str) -> Iterator[tuple[str, str, str, str, int, str]]:
+        yield from self._rows("SELECT r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome "
+                              "FROM run_items i JOIN responses r ON r.key = i.key WHERE i.run_id = %s "
+                              "ORDER BY i.position", (run_id,))
+
     def outcome_counts(self, run_id: str) -> dict[str, int]:
         return dict(self._rows("SELECT r.outcome, COUNT(*) FROM run_items i JOIN responses r ON r.key = i.key "
                                "WHERE i.run_id = %s GROUP BY r.outcome", (run_id,)))
@@ -193,7 +198,10 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
     # ---- verdicts ------------------------------------------------------------------------------------
     def put_verdicts(self, verdicts: list[Verdict]) -> int:
         """A verdict without ``response_digest`` is taken to have judged the response as stored now."""
-        if not verdicts:
+        return self.put_verdict_rows([verdict_row(v) for v in verdicts])
+
+    def put_verdict_rows(self, rows: list[tuple[str, str, str, str, str, str | None]]) -> int:
+        if not rows:
             return 0
         with self._tx() as conn, conn.cursor() as cur:
             cur.executemany(
@@ -201,10 +209,9 @@ class PostgresStore(PostgresClaims, PostgresImportsAndScores, Store):
                 "VALUES (%s, %s, %s, %s, %s, COALESCE(%s, (SELECT digest FROM responses WHERE key = %s))) "
                 "ON CONFLICT (response_key, judge) DO UPDATE SET label = excluded.label, status = excluded.status, "
                 "data = excluded.data, response_digest = excluded.response_digest",
-                [(v.response_key, v.judge, v.label.value, v.status, v.model_dump_json(exclude={"response_digest"}),
-                  v.response_digest, v.response_key) for v in verdicts],
+                [(*row, row[0]) for row in rows],
             )
-        return len(verdicts)
+        return len(rows)
 
     def _verdicts(self, rows: list[tuple]) -> Iterator[Verdict]:
         for data, key, digest in rows:

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 
 from glasnost.errors import StoreError
 from glasnost.records import Response, RunManifest, Verdict, canonical_json, response_digest
-from glasnost.store.base import Store
+from glasnost.store.base import Store, verdict_row
 from glasnost.store.queries import CURRENT, stale_verdicts_query, verdicts_query
 from glasnost.store.claims import SQLiteClaims
 from glasnost.store.damage import Damaged, Decoder, Warn, find_damaged, page_check, quarantine, warn_stderr
@@ -172,6 +172,13 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
             if r is not None:
                 yield r
 
+    def iter_response_heads(self, run_id: str) -> Iterator[tuple[str, str, str, str, int, str]]:
+        yield from self.conn.execute(
+            "SELECT r.key, r.concept_id, r.lang, r.target_id, r.sample_index, r.outcome FROM run_items i "
+            "JOIN responses r ON r.key = i.key WHERE i.run_id = ? ORDER BY i.position",
+            (run_id,),
+        )
+
     def outcome_counts(self, run_id: str) -> dict[str, int]:
         rows = self.conn.execute(
             "SELECT r.outcome, COUNT(*) FROM run_items i JOIN responses r ON r.key = i.key "
@@ -183,7 +190,10 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
     # ---- verdicts ------------------------------------------------------------------------------------
     def put_verdicts(self, verdicts: list[Verdict]) -> int:
         """A verdict without ``response_digest`` is taken to have judged the response as stored now."""
-        if not verdicts:
+        return self.put_verdict_rows([verdict_row(v) for v in verdicts])
+
+    def put_verdict_rows(self, rows: list[tuple[str, str, str, str, str, str | None]]) -> int:
+        if not rows:
             return 0
         with self._tx():
             self.conn.executemany(
@@ -191,10 +201,9 @@ class SQLiteStore(SQLiteClaims, SQLiteImportsAndScores, Store):
                 "VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT digest FROM responses WHERE key = ?))) "
                 "ON CONFLICT(response_key, judge) DO UPDATE SET label=excluded.label, status=excluded.status, "
                 "data=excluded.data, response_digest=excluded.response_digest",
-                ((v.response_key, v.judge, v.label.value, v.status, v.model_dump_json(exclude={"response_digest"}),
-                  v.response_digest, v.response_key) for v in verdicts),
+                ((*row, row[0]) for row in rows),
             )
-        return len(verdicts)
+        return len(rows)
 
     def _verdict(self, data: str, key: str, digest: str) -> Verdict | None:
         v = self.decoder.decode(Verdict, data, "verdicts", None, key)

@@ -12,18 +12,58 @@ join and one exchange, with no httpx Request/Response/URL/Headers objects at all
 
 It is deliberately small: no proxies, no HTTP/2, no compression (it asks for identity encoding), plain
 http only. Hosted APIs over https keep httpx's default transport.
+
+This module does not import httpx (≈ 50 ms at start-up that a run against a local server never needs):
+failures are its own exceptions, named as httpx names them (``ReadTimeout``, ``ConnectError``, ...), so
+messages read the same on both paths; the httpx transport (``HTTP11Transport``, in ``http11_httpx``) turns
+them into httpx's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-
-import httpx
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
 MAX_IDLE_PER_HOST = 1024
+
+
+class TransportError(Exception):
+    """A request that failed on the wire (httpx: ``RequestError``)."""
+
+
+class TimeoutException(TransportError):
+    """(httpx: ``TimeoutException``)"""
+
+
+class ReadTimeout(TimeoutException):
+    pass
+
+
+class ConnectTimeout(TimeoutException):
+    pass
+
+
+class ConnectError(TransportError):
+    pass
+
+
+class RemoteProtocolError(TransportError):
+    pass
+
+
+CONNECT_ERRORS = (ConnectError, ConnectTimeout)  # the endpoint cannot be reached at all
+
+
+def __getattr__(name: str) -> Any:  # the httpx transport, imported (with httpx) only when asked for
+    if name == "HTTP11Transport":
+        from glasnost.targets.http11_httpx import HTTP11Transport
+
+        return HTTP11Transport
+    raise AttributeError(name)
 
 
 class _Conn:
@@ -50,9 +90,9 @@ class ConnectionPool:
         self._idle: dict[tuple[str, int], deque[_Conn]] = {}
 
     async def exchange(self, host: str, port: int, data: bytes, method: str, connect_timeout: float | None,
-                       read_timeout: float | None, request: httpx.Request | None = None):
-        """(status, headers, content) of one request (``data``: head and body). Failures are raised as httpx's
-        exceptions, so callers handle both paths alike."""
+                       read_timeout: float | None):
+        """(status, headers, content) of one request (``data``: head and body). Failures are raised as this
+        module's exceptions (``TransportError``)."""
         pool = self._idle.get((host, port))
         if pool is None:
             pool = self._idle[(host, port)] = deque()
@@ -71,10 +111,10 @@ class ConnectionPool:
                 conn.close()
                 if reused and attempt == 0 and not isinstance(exc, (asyncio.LimitOverrunError, ValueError)):
                     continue
-                raise httpx.RemoteProtocolError(f"connection lost: {type(exc).__name__}", request=request) from None
+                raise RemoteProtocolError(f"connection lost: {type(exc).__name__}") from None
             except TimeoutError:
                 conn.close()
-                raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
+                raise ReadTimeout("timed out waiting for the response") from None
             except BaseException:
                 conn.close()  # cancelled mid-exchange: the connection's state is unknown
                 raise
@@ -89,36 +129,15 @@ class ConnectionPool:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_HEAD), timeout)
         except TimeoutError:
-            raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
+            raise ConnectTimeout(f"connecting to {host}:{port} timed out") from None
         except OSError as exc:
-            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+            raise ConnectError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
         return _Conn(reader, writer)
 
     def close(self) -> None:
         for pool in self._idle.values():
             while pool:
                 pool.pop().close()
-
-
-class HTTP11Transport(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self._pool = ConnectionPool()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme != "http":
-            raise httpx.UnsupportedProtocol(f"HTTP11Transport serves http:// only, not {request.url.scheme}://")
-        timeouts = request.extensions.get("timeout", {})
-        host = request.url.host
-        port = request.url.port or 80
-        body = request.content  # httpx has already encoded json= / content= into bytes
-        head = _request_head(request, host, port, len(body))
-        status, headers, content = await self._pool.exchange(host, port, head + body, request.method,
-                                                             timeouts.get("connect"), timeouts.get("read"), request)
-        return httpx.Response(status, headers=headers, content=content, request=request,
-                              extensions={"http_version": b"HTTP/1.1"})
-
-    async def aclose(self) -> None:
-        self._pool.close()
 
 
 class ReplyHeaders(dict):
@@ -138,32 +157,35 @@ class DirectReply:
         self.headers = headers
         self.content = content
 
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
 
 class DirectClient:
     """POSTs to one plain-http URL with a request head built once (method line, host, headers with the key,
     content type): per request only the Content-Length and the body are added, then bytes go over a pooled
     keep-alive connection. No URL parsing, header merging or cookie jar per request: that work dominated a
-    fast local audit (docs/runner.md). Failures are httpx's exceptions, as on the httpx path."""
+    fast local audit (docs/runner.md). Failures are this module's exceptions (``TransportError``)."""
 
     def __init__(self, url: str, headers: dict[str, str], connect_timeout: float | None,
                  read_timeout: float | None) -> None:
-        parsed = httpx.URL(url)  # once
-        if parsed.scheme != "http":
-            raise ValueError(f"DirectClient serves http:// only, not {parsed.scheme}://")
-        self.host = parsed.host
-        self.port = parsed.port or 80
-        target = parsed.raw_path.decode("ascii")
-        name = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal is bracketed
-        lines = [f"POST {target} HTTP/1.1",
-                 f"Host: {name}:{self.port}" if parsed.port not in (None, 80) else f"Host: {name}"]
+        self.host, self.port, target, self._host_line = _split_url(url)  # once
+        lines = []
         for name, value in headers.items():
             if name.lower() in ("host", "content-length", "transfer-encoding", "accept-encoding", "connection"):
                 continue
             if not (value.isascii() and value.isprintable() and name.isascii() and name.isprintable()):
                 raise ValueError(f"header {name!r} cannot be sent as it is")  # never the value: it may be a key
             lines.append(f"{name}: {value}")
-        lines += ["Accept: */*", "Accept-Encoding: identity", "Content-Length: "]
-        self._head = "\r\n".join(lines).encode("latin-1")
+        self._headers = [*lines, "Accept: */*", "Accept-Encoding: identity"]
+        self._head = "\r\n".join([f"POST {target} HTTP/1.1", self._host_line, *self._headers,
+                                   "Content-Length: "]).encode("latin-1")
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._pool = ConnectionPool()
@@ -177,21 +199,36 @@ class DirectClient:
                                                              self.connect_timeout, self.read_timeout)
         return DirectReply(status, ReplyHeaders((n.lower(), v) for n, v in headers), content)
 
+    async def get(self, url: str, timeout: float | None = None) -> DirectReply:
+        """One GET (a start-up probe such as ``/models``) to the same host, with the same headers."""
+        host, port, target, host_line = _split_url(url)
+        if (host, port) != (self.host, self.port):
+            raise ValueError(f"DirectClient serves {self.host}:{self.port} only")
+        data = "\r\n".join([f"GET {target} HTTP/1.1", host_line, *self._headers, "", ""]).encode("latin-1")
+        read = self.read_timeout if timeout is None else timeout
+        connect = self.connect_timeout if timeout is None or self.connect_timeout is None else min(
+            timeout, self.connect_timeout)
+        status, headers, content = await self._pool.exchange(self.host, self.port, data, "GET", connect, read)
+        return DirectReply(status, ReplyHeaders((n.lower(), v) for n, v in headers), content)
+
     async def aclose(self) -> None:
         self._pool.close()
 
 
-def _request_head(request: httpx.Request, host: str, port: int, length: int) -> bytes:
-    target = request.url.raw_path.decode("ascii")
-    lines = [f"{request.method} {target} HTTP/1.1", f"Host: {host}:{port}" if port != 80 else f"Host: {host}"]
-    for name, value in request.headers.items():
-        lower = name.lower()
-        if lower in ("host", "content-length", "transfer-encoding", "accept-encoding", "connection"):
-            continue
-        lines.append(f"{name}: {value}")
-    lines.append("Accept-Encoding: identity")
-    lines.append(f"Content-Length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+def _split_url(url: str) -> tuple[str, int, str, str]:
+    """(host, port, request target, Host header line) of a plain-http URL, as httpx would send them."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ValueError(f"DirectClient serves http:// only, not {parts.scheme}://")
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"no host in {parts.scheme}:// URL")
+    port = parts.port or 80
+    target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed
+    return host, port, target, (f"Host: {name}:{port}" if parts.port not in (None, 80) else f"Host: {name}")
 
 
 async def _exchange(conn: _Conn, data: bytes, method: str, read_timeout: float | None):
@@ -230,7 +267,7 @@ async def _exchange(conn: _Conn, data: bytes, method: str, read_timeout: float |
         else:
             content = await conn.reader.read(MAX_BODY)
             close = True
-    # The body is already decoded on the wire (chunks joined): drop framing headers httpx would re-apply.
+    # The body is already decoded on the wire (chunks joined): drop framing headers a client would re-apply.
     headers = [(n, v) for n, v in headers if n.lower() != "transfer-encoding"]
     return status, headers, content, not close
 

@@ -22,21 +22,22 @@ import json
 import os
 import random
 import time
-from typing import Any, Awaitable, Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from glasnost import __version__
 from glasnost.errors import ConfigError, TargetFatal
 from glasnost.records import Completion, Outcome, TargetRuntime, TargetSpec, TransportConfig, Usage, trim_raw
 from glasnost.redact import known_secrets, mentions, remember, scrub, scrub_value
 from glasnost.targets.base import ChatRequest
-from glasnost.targets.http11 import DirectClient, HTTP11Transport
-from glasnost.targets.pool import ShardedTransport
+from glasnost.targets import http11
+from glasnost.targets.http11 import DirectClient
 from glasnost.targets.retry import Decision, RetryBudget, classify, parse_retry_after
 from glasnost.targets.spec import key_required, preset_for
 from glasnost.reasoning import answer_outcome, split_reasoning
 from glasnost.textsafe import safe_record
+
+if TYPE_CHECKING:  # httpx is imported only where a request goes through it (https, a proxy, a test transport)
+    import httpx
 
 LOGPROB_TOKENS_KEPT = 64  # "top logprobs of the first tokens": enough for a refusal opener
 PROBE_TIMEOUT_S = 10.0
@@ -76,6 +77,11 @@ def error_message(body: str | None) -> str:
 class OpenAICompatTarget:
     """A model behind an OpenAI-compatible endpoint."""
 
+    # Every Completion ``generate`` returns has passed the text boundary once (textsafe.safe_record: repaired,
+    # capped), and every string in it was taken from a reply body already scrubbed of each known secret
+    # (``_redact_body``): the runner does not scan it a second time (run/execute.py).
+    completions_at_boundary = True
+
     def __init__(
         self,
         spec: TargetSpec,
@@ -102,6 +108,10 @@ class OpenAICompatTarget:
         self._client: httpx.AsyncClient | None = None
         self._direct: DirectClient | None = None  # plain http without a proxy: requests skip httpx (http11.py)
         self._secret: str | None = None
+        # What a failed request raises, by path: http11's own exceptions, plus httpx's where httpx is used.
+        self._timeouts: tuple[type[Exception], ...] = (http11.TimeoutException,)
+        self._request_errors: tuple[type[Exception], ...] = (http11.TransportError,)
+        self._connect_errors: tuple[type[Exception], ...] = http11.CONNECT_ERRORS
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAICompatTarget({self.spec.id!r}, base_url={self._base!r})"
@@ -128,32 +138,42 @@ class OpenAICompatTarget:
             )
         return value or None
 
-    def _open(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _open(self) -> Any:
+        """The client requests go through: the direct client (plain http, no proxy), else an httpx client."""
+        if self._client is None and self._direct is None:
             self._secret = self._read_key()
             remember(self._secret)  # scrubbed from every record and message from now on
             headers = {"content-type": "application/json", "user-agent": f"glasnost/{__version__}"}
             if self._secret:
                 headers["authorization"] = f"Bearer {self._secret}"
-            # Plain-http servers (Ollama, vLLM, llama.cpp on this machine or the LAN) get the lean HTTP/1.1
-            # transport; https APIs get httpx's pools split small (pool.py); with a proxy in the environment,
-            # httpx's own pool (which honours it). Waiting for a pooled connection is never a timeout
-            # (pool=None): the runner already bounds concurrency.
+            # Plain-http servers (Ollama, vLLM, llama.cpp on this machine or the LAN) get the direct client
+            # (http11.py: the request head, with the key, built once; httpx is not even imported); https APIs
+            # get httpx's pools split small (pool.py); with a proxy in the environment, httpx's own pool
+            # (which honours it). Waiting for a pooled connection is never a timeout (pool=None): the runner
+            # already bounds concurrency.
+            if (self._http_transport is None and not _proxy_in_env(self._environ)
+                    and self._base.startswith("http://")):
+                self._direct = DirectClient(self._url, headers, self.transport.connect_timeout_s,
+                                            self.transport.timeout_s)
+                return self._direct
+            import httpx
+
+            from glasnost.targets.pool import ShardedTransport
+
             size = max(self.transport.concurrency, 1) + 4
             transport = self._http_transport
             if transport is None and not _proxy_in_env(self._environ):
-                transport = HTTP11Transport() if self._base.startswith("http://") else ShardedTransport(size)
-                if self._base.startswith("http://"):
-                    # The request head (with the key) is built once; each request then only adds its body.
-                    self._direct = DirectClient(self._url, headers, self.transport.connect_timeout_s,
-                                                self.transport.timeout_s)
+                transport = ShardedTransport(size)  # https here: plain http took the direct client above
+            self._timeouts = (httpx.TimeoutException, http11.TimeoutException)
+            self._request_errors = (httpx.RequestError, http11.TransportError)
+            self._connect_errors = (httpx.ConnectError, httpx.ConnectTimeout, *http11.CONNECT_ERRORS)
             self._client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.transport.timeout_s, connect=self.transport.connect_timeout_s, pool=None),
                 limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                 transport=transport,
             )
-        return self._client
+        return self._direct if self._direct is not None else self._client
 
     def _unreachable(self, exc: Exception) -> TargetFatal:
         if self._preset and self._preset.start_hint:
@@ -171,9 +191,9 @@ class OpenAICompatTarget:
         timeout = min(PROBE_TIMEOUT_S, self.transport.timeout_s)
         try:
             resp = await client.get(self._base + "/models", timeout=timeout)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except self._connect_errors as exc:
             raise self._unreachable(exc) from None
-        except httpx.HTTPError:  # the endpoint may simply not list models; generation will tell
+        except self._request_errors:  # the endpoint may simply not list models; generation will tell
             return runtime
         runtime.server = resp.headers.get("server")
         if resp.status_code == 401:
@@ -184,7 +204,7 @@ class OpenAICompatTarget:
             runtime.revision = await self._ollama_digest(client)
         return runtime
 
-    def _read_model_list(self, resp: httpx.Response, runtime: TargetRuntime) -> None:
+    def _read_model_list(self, resp: Any, runtime: TargetRuntime) -> None:
         try:
             data = resp.json()
         except ValueError:
@@ -200,13 +220,13 @@ class OpenAICompatTarget:
             rev = entry.get("revision") or entry.get("digest")
             runtime.revision = str(rev) if rev else None
 
-    async def _ollama_digest(self, client: httpx.AsyncClient) -> str | None:
+    async def _ollama_digest(self, client: Any) -> str | None:
         """Ollama names the exact weights by digest in /api/tags: worth recording for host comparisons."""
         root = self._base[:-3] if self._base.endswith("/v1") else self._base
         try:
             resp = await client.get(root + "/api/tags", timeout=min(PROBE_TIMEOUT_S, self.transport.timeout_s))
             models = resp.json().get("models", []) if resp.status_code == 200 else []
-        except (httpx.HTTPError, ValueError, AttributeError):
+        except (*self._request_errors, ValueError, AttributeError):
             return None
         wanted = {self.spec.model, self.spec.model + ":latest"}
         for m in models if isinstance(models, list) else []:
@@ -287,7 +307,12 @@ class OpenAICompatTarget:
         return f"target {self.spec.id}: HTTP {status}: {detail}; check the model name and generation settings"
 
     async def generate(self, request: ChatRequest) -> Completion:
-        client = self._client or self._open()
+        # the text boundary, once for whatever comes back (answers, blocks, errors): surrogates/NULs repaired,
+        # size capped
+        return safe_record(await self._generate(request))
+
+    async def _generate(self, request: ChatRequest) -> Completion:
+        client = self._client or self._direct or self._open()
         direct = self._direct
         body = json.dumps(self._payload(request), ensure_ascii=False).encode("utf-8")
         budget = RetryBudget(self.transport, self._rng)
@@ -299,9 +324,9 @@ class OpenAICompatTarget:
             try:
                 # The same handling of whatever comes back, whichever path carried the bytes.
                 resp = await (direct.post(body) if direct is not None else client.post(self._url, content=body))
-            except httpx.TimeoutException as exc:
+            except self._timeouts as exc:
                 decision, problem = Decision.TRANSIENT, f"timed out ({type(exc).__name__})"
-            except httpx.RequestError as exc:  # refused, reset, protocol or decoding trouble
+            except self._request_errors as exc:  # refused, reset, protocol or decoding trouble
                 decision, problem = Decision.TRANSIENT, f"connection failed ({type(exc).__name__})"
             else:
                 status = resp.status_code
@@ -368,7 +393,7 @@ class OpenAICompatTarget:
             # a model that chose to say nothing. Retried, then an error: never counted as a deflection.
             return Decision.MALFORMED, f"malformed reply (HTTP {status}, message content is null)"
         outcome = Outcome.blocked if finish == "content_filter" or refusal else answer_outcome(finish, split.text)
-        return safe_record(Completion(  # the text boundary: surrogates/NULs repaired, size capped
+        return Completion(  # the text boundary is applied by generate()
             outcome=outcome,
             text=split.text,
             reasoning=split.reasoning,
@@ -381,7 +406,7 @@ class OpenAICompatTarget:
             latency_ms=latency_ms,
             retries=retries,
             logprobs=_logprobs(choice.get("logprobs")),
-        ))
+        )
 
     def _embedded_error(self, err: Any, raw: str | None) -> tuple[Decision, str]:
         """A 2xx whose body is ``{"error": ...}`` (OpenRouter does this): judge it by its own code."""
