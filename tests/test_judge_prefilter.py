@@ -4,7 +4,8 @@
   the same matches as the one big alternation's ``finditer`` (the reference is built here the plain way);
 - ``glasnost/regex_cache.py``: a pattern loaded from the cache folder behaves as the one ``re`` compiles, and a
   damaged cache file is never used;
-- the ASCII fast paths of ``fold`` and of the language detector's script counts agree with the numpy paths.
+- the ASCII fast paths of ``fold`` and of the language detector's script counts agree with the numpy paths;
+- the canned layer's numpy bound in front of difflib never skips a line difflib would call near.
 """
 
 from __future__ import annotations
@@ -226,3 +227,60 @@ def test_script_counts_ascii_path_equals_numpy() -> None:
         counts = np.bincount(ids[ids != 255], minlength=len(langid._SCRIPTS))
         want = {langid._SCRIPTS[i]: int(n) for i, n in enumerate(counts) if n}
         assert langid.script_counts(text) == want
+
+
+def _canned_by_difflib(visible: str) -> tuple[str, float] | None:
+    """The canned layer's near match as it was: difflib on every line of similar length."""
+    import bisect
+    import difflib
+
+    from glasnost.judge import canned
+
+    key = canned.canned_key(visible)
+    if not visible or len(visible) > canned.MAX_CANNED_CHARS or not key:
+        return None
+    exact, ordered, lengths, _ = canned._lines()
+    if key in exact:
+        return exact[key].text, 1.0
+    n = len(key)
+    lo = bisect.bisect_left(lengths, int((n - 3) / 1.12))
+    hi = bisect.bisect_right(lengths, int((n + 3) / 0.88) + 1)
+    best: tuple[float, object] = (0.0, None)
+    for cand in ordered[lo:hi]:
+        if abs(len(cand.key) - n) > max(3, 0.12 * len(cand.key)):
+            continue
+        m = difflib.SequenceMatcher(None, key, cand.key, autojunk=False)
+        if m.real_quick_ratio() < canned.NEAR_RATIO or m.quick_ratio() < canned.NEAR_RATIO:
+            continue
+        if m.ratio() > best[0]:
+            best = (m.ratio(), cand)
+    return None if best[1] is None or best[0] < canned.NEAR_RATIO else (best[1].text, best[0])
+
+
+def test_canned_bound_never_skips_a_near_line() -> None:
+    """The numpy bound in front of difflib (judge/canned.py) gives the same near matches as difflib alone."""
+    from glasnost.judge import canned
+
+    rnd = random.Random(8)
+    lines = [line.text for line in canned._lines()[1]]
+    samples = []
+    for _ in range(3000):
+        chars = list(rnd.choice(lines))
+        for _ in range(rnd.randint(0, 6)):
+            i = rnd.randrange(len(chars) + 1)
+            op = rnd.random()
+            if op < 0.4 and chars:
+                chars.pop(min(i, len(chars) - 1))
+            elif op < 0.8:
+                chars.insert(i, rnd.choice("abxz 的是。,.é"))
+            elif chars:
+                chars[min(i, len(chars) - 1)] = rnd.choice("ab的ж")
+        samples.append("".join(chars))
+    samples += [text for text, _ in _texts()[:500]] + ["Mock answer from m: What happened in 1989?", ""]
+    near = 0
+    for text in samples:
+        got = canned.canned_proposal(text)
+        want = _canned_by_difflib(text)
+        assert ((got.info["line"], got.score) if got.label is not None else None) == want, text
+        near += want is not None and want[1] < 1.0
+    assert near > 100  # the near path was exercised, not only exact matches
