@@ -284,3 +284,35 @@ def test_canned_bound_never_skips_a_near_line() -> None:
         assert ((got.info["line"], got.score) if got.label is not None else None) == want, text
         near += want is not None and want[1] < 1.0
     assert near > 100  # the near path was exercised, not only exact matches
+
+
+def test_derived_rule_data_is_cached_and_damage_is_recomputed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marker prefixes, scanner sources and the fold table are kept in the cache folder; a damaged file is
+    recomputed, never used."""
+    monkeypatch.setenv("GLASNOST_CACHE_DIR", str(tmp_path))
+    if not regex_cache.enabled():
+        pytest.skip("no regex cache on this Python")
+    calls = []
+
+    def compute() -> list[int]:
+        calls.append(1)
+        return [1, 2, 3]
+
+    def valid(v: object) -> bool:
+        return isinstance(v, list) and all(isinstance(x, int) for x in v)
+
+    assert regex_cache.cached_json("k:1", compute, valid) == [1, 2, 3]
+    assert regex_cache.cached_json("k:1", compute, valid) == [1, 2, 3] and len(calls) == 1
+    (path,) = [p for p in tmp_path.rglob("*.json")]
+    path.write_text('{"name": "k:1", "value": ["not", "ints"]}', encoding="utf-8")
+    assert regex_cache.cached_json("k:1", compute, valid) == [1, 2, 3] and len(calls) == 2
+    blob = regex_cache.cached_bytes("b:1", lambda: b"\x01\x02\x03\x04", 4)
+    (bin_path,) = list(tmp_path.rglob("*.bin"))
+    bin_path.write_bytes(bin_path.read_bytes()[:-1] + b"\x00")  # checksum no longer matches
+    assert regex_cache.cached_bytes("b:1", lambda: b"\x01\x02\x03\x04", 4) == blob == b"\x01\x02\x03\x04"
+    # the rule data itself: computed into the folder, then read back identical
+    rules._lang_prefixes.cache_clear()
+    first = rules._lang_prefixes("en")
+    rules._lang_prefixes.cache_clear()
+    assert rules._lang_prefixes("en") == first
+    assert first == tuple(prefixes(src) for _, src in rules._marker_phrases("en"))

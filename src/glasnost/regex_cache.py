@@ -6,7 +6,8 @@ about half a second per process, paid again by every run and by the judge's firs
 into a list of integer codes and hands it to the C engine (``_sre.compile``), which checks the codes before
 using them. This module keeps those codes in the cache folder (``bank/cache.py``'s ``cache_dir``), one file
 per pattern named by the sha256 of the pattern, its flags and the engine's version, and hands them to the
-engine directly the next time.
+engine directly the next time. ``cached_json`` keeps other derived data there the same way (the prefixes of the
+marker phrases: ``judge/prefilter.py``).
 
 Nothing here is trusted further than a fresh compile: a file whose checksum, header or codes do not verify is
 ignored and rewritten; the engine validates the codes itself; any other Python (no ``_sre.compile`` of this
@@ -25,6 +26,7 @@ import sys
 import tempfile
 from array import array
 from pathlib import Path
+from typing import Any, Callable
 
 try:
     import _sre
@@ -99,6 +101,42 @@ def _load(path: Path, pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def cached_json(name: str, compute: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
+    """``compute()``, kept as JSON in the same folder under ``name`` (which must say everything the value
+    depends on, e.g. a fingerprint of the data it is derived from); a file that does not read, decode or pass
+    ``valid`` is computed again and rewritten. For derived data that costs more to compute than to read."""
+    if not enabled():
+        return compute()
+    path = _folder() / f"{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()}.json"
+    try:
+        data = _read_regular(path)
+        value = json.loads(data) if data is not None else None
+        if isinstance(value, dict) and value.get("name") == name and valid(value.get("value")):
+            return value["value"]
+    except Exception:  # absent or damaged: compute afresh
+        pass
+    value = compute()
+    _write(path, json.dumps({"name": name, "value": value}, ensure_ascii=False, separators=(",", ":")).encode())
+    return value
+
+
+def cached_bytes(name: str, compute: Callable[[], bytes], size: int) -> bytes:
+    """``compute()`` (exactly ``size`` bytes), kept in the same folder under ``name`` like ``cached_json``."""
+    if not enabled():
+        return compute()
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    path = _folder() / f"{digest}.bin"
+    try:
+        data = _read_regular(path)
+        if data is not None and len(data) == size + 64 and data[:64] == hashlib.sha256(data[64:]).hexdigest().encode():
+            return data[64:]
+    except Exception:  # absent or damaged: compute afresh
+        pass
+    value = compute()
+    _write(path, hashlib.sha256(value).hexdigest().encode() + value)
+    return value
+
+
 def _read_regular(path: Path) -> bytes | None:
     """The file's bytes when it is a regular file (not a link to a device or a FIFO) under the size limit."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -113,15 +151,19 @@ def _read_regular(path: Path) -> bytes | None:
 
 
 def _store(path: Path, head: dict, code: list[int]) -> None:
-    """Best effort: a cache that cannot be written costs only the next process's compile."""
+    body = array(_CODE_TYPE, code).tobytes()
+    line = json.dumps({**head, "sha256": hashlib.sha256(body).hexdigest()}, separators=(",", ":")).encode()
+    _write(path, line + b"\n" + body)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Best effort, atomically: a cache that cannot be written costs only the next process's work."""
     try:
-        body = array(_CODE_TYPE, code).tobytes()
-        line = json.dumps({**head, "sha256": hashlib.sha256(body).hexdigest()}, separators=(",", ":")).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".re-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(line + b"\n" + body)
+                f.write(data)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

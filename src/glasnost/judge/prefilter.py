@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_constants as C  # type: ignore[no-redef]
     import sre_parse as P  # type: ignore[no-redef]
 
+PREFILTER_VERSION = 1  # bump when prefixes or the scanners change: derived data cached on disk is then rebuilt
 DEPTH = 8  # at most this many characters of a prefix are checked by the scanner
 _MAX_PREFIXES = 2000  # per phrase: a phrase whose prefixes would be more is checked on shorter ones
 _MAX_SET = 12  # characters a character class may enumerate (a wider class ends the prefix)
@@ -192,15 +193,13 @@ def _class_escape(ch: str) -> str:
 
 @dataclass(frozen=True)
 class Phrase:
-    """One alternative of a big pattern: where it may start (``prefixes``)."""
+    """One alternative of a big pattern, as far as choosing a bucket goes: the characters it can start with."""
 
-    starts: frozenset[str]
-    firsts: frozenset[str] = frozenset()  # the first characters of ``starts`` ("" for a wildcard)
+    firsts: frozenset[str]  # the first characters of its ``prefixes`` ("" for a wildcard)
 
     @classmethod
-    def of(cls, pattern: str) -> "Phrase":
-        starts = prefixes(pattern)
-        return cls(starts, frozenset(s[:1] for s in starts))
+    def of_prefixes(cls, starts: frozenset[str] | list[str]) -> "Phrase":
+        return cls(frozenset(s[:1] for s in starts))
 
     def can_start(self, ch: str) -> bool:
         if ch in self.firsts or "" in self.firsts:
@@ -212,28 +211,34 @@ class Phrase:
 Bucket = Callable[[str, str], "re.Pattern[str] | None"]
 
 
+def scanner_sources(languages: list[tuple[list[frozenset[str]], bool]]) -> tuple[str | None, str | None]:
+    """The two scanner patterns for phrases given by their prefixes, per language (spaced or not): a phrase of
+    a spaced language starts after a non-letter (the candidate is where that match ends); one of an unspaced
+    language anywhere (the candidate is where the match starts). A wildcard phrase ("" among its prefixes)
+    makes every such position a candidate: correct, only slower."""
+    spaced: set[str] = set()
+    unspaced: set[str] = set()
+    for phrases, is_spaced in languages:
+        for starts in phrases:
+            (spaced if is_spaced else unspaced).update(starts)
+    return (f"{_LETTER_BEFORE}(?={trie_regex(spaced)})" if spaced else None,
+            (trie_regex(unspaced, consume_first=True) or r"(?=[\s\S])") if unspaced else None)
+
+
 class Prefilter:
     """Candidate positions for the phrases of several languages, and per-language patterns to try there.
 
-    ``languages`` is [(language, its phrases, spaced)], in the order the original alternation tries them;
-    ``bucket(language, ch)`` must return that language's part of the original pattern (its guard, then its
-    phrases in their order, with their named groups) restricted to the phrases that can start with ``ch``."""
+    ``langs`` are the languages in the order the original alternation tries them; ``sources`` their
+    ``scanner_sources``; ``bucket(language, ch)`` must return that language's part of the original pattern
+    (its guard, then its phrases in their order, with their named groups) restricted to the phrases that can
+    start with ``ch``."""
 
-    def __init__(self, languages: list[tuple[str, list[Phrase], bool]], bucket: Bucket):
-        self.langs = [lang for lang, _, _ in languages]
+    def __init__(self, langs: list[str], sources: tuple[str | None, str | None], bucket: Bucket):
+        self.langs = langs
         self._bucket = bucket
-        spaced: set[str] = set()
-        unspaced: set[str] = set()
-        for _, phrases, is_spaced in languages:
-            for p in phrases:
-                (spaced if is_spaced else unspaced).update(p.starts)
-        # a phrase of a spaced language starts after a non-letter (the candidate is where that match ends);
-        # one of an unspaced language anywhere (the candidate is where the match starts). A wildcard phrase
-        # ("" among its starts) makes every such position a candidate: correct, only slower.
-        self.spaced = regex_cache.compile(f"{_LETTER_BEFORE}(?={trie_regex(spaced)})") if spaced else None
-        self.unspaced = regex_cache.compile(trie_regex(unspaced, consume_first=True) or r"(?=[\s\S])") \
-            if unspaced else None
-        self.any = bool(spaced or unspaced)
+        self.spaced = regex_cache.compile(sources[0]) if sources[0] else None
+        self.unspaced = regex_cache.compile(sources[1]) if sources[1] else None
+        self.any = bool(sources[0] or sources[1])
 
     def candidates(self, text: str, begin: int, end: int) -> list[int]:
         """Every position in [begin, end) where a phrase can start, in order (a superset of the matches)."""

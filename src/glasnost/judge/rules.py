@@ -21,6 +21,7 @@ figures) in the same pass.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Iterable
 
 from glasnost import regex_cache
 from glasnost.judge.langid import base_lang
-from glasnost.judge.prefilter import Phrase, Prefilter
+from glasnost.judge.prefilter import PREFILTER_VERSION, Phrase, Prefilter, prefixes, scanner_sources
 from glasnost.judge.proposal import Proposal
 from glasnost.judge.text import CLAUSE_PUNCT, Folded, fold_pattern
 from glasnost.records import Evidence, Label
@@ -128,9 +129,38 @@ def _marker_phrases(lang: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _fingerprint() -> str:
+    """What derived rule data (prefixes, scanners) depends on: the rules file and how prefixes are computed."""
+    raw = (resources.files("glasnost.judge") / "data" / "rules.json").read_bytes()
+    return hashlib.sha256(raw + f"\0prefilter-{PREFILTER_VERSION}".encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=None)
+def _lang_prefixes(lang: str) -> tuple[frozenset[str], ...]:
+    """``prefixes`` of each marker phrase of a language (from the cache folder: computing them costs ~50 ms a
+    language, a one-request run's largest judge cost)."""
+    def compute() -> list[list[str]]:
+        return [sorted(prefixes(src)) for _, src in _marker_phrases(lang)]
+
+    n = len(_marker_phrases(lang))
+    value = regex_cache.cached_json(f"marker-prefixes:{_fingerprint()}:{lang}", compute, lambda v: isinstance(
+        v, list) and len(v) == n and all(isinstance(x, list) and all(isinstance(y, str) for y in x) for x in v))
+    return tuple(frozenset(x) for x in value)
+
+
 @lru_cache(maxsize=None)
 def _lang_marker_starts(lang: str) -> tuple[Phrase, ...]:
-    return tuple(Phrase.of(src) for _, src in _marker_phrases(lang))
+    return tuple(Phrase.of_prefixes(starts) for starts in _lang_prefixes(lang))
+
+
+def _scanners(langs: tuple[str, ...]) -> tuple[str | None, str | None]:
+    def compute() -> list[str | None]:
+        return list(scanner_sources([(list(_lang_prefixes(lang)), lang not in _UNSPACED) for lang in langs]))
+
+    value = regex_cache.cached_json(f"marker-scanners:{_fingerprint()}:{'+'.join(langs)}", compute, lambda v: (
+        isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, str) for x in v)))
+    return value[0], value[1]
 
 
 @lru_cache(maxsize=4096)
@@ -175,8 +205,8 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         if rules.get("attribution"):
             guard = r"(?<![^\W\d_])" if spaced else ""
             attribution_parts.append(f"{guard}(?:{_alt(rules['attribution'])})")
-    scan = Prefilter([(lang, _lang_marker_starts(lang), lang not in _UNSPACED) for lang in langs
-                      if _lang_marker_starts(lang)], _marker_bucket)
+    marked = tuple(lang for lang in langs if _marker_phrases(lang))
+    scan = Prefilter(list(marked), _scanners(marked), _marker_bucket)
     pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
     return _Compiled(
         regex_cache.compile(pre + "(?:" + "|".join(anchored_parts) + ")") if anchored_parts else None,
