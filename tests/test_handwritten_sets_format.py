@@ -15,7 +15,11 @@ SETS = {
     "judge_short_answers.jsonl": ("answered", 300, 8, 20, 10),
     "judge_official_line.jsonl": ("state_narrative", 200, 6, 4, 8),
     "judge_candid_reporting.jsonl": ("answered", 120, 6, 2, 8),
+    "judge_official_line_fresh.jsonl": ("state_narrative", 150, 12, 6, 12),
+    "judge_candid_reporting_fresh.jsonl": ("answered", 80, 12, 2, 12),
 }
+# session 5: the 18 bank states that the first sets did not cover, each with its own rows
+FRESH_STATES = {"AE", "BA", "CU", "ES", "ET", "FR", "GB", "HU", "JP", "KZ", "PK", "PS", "QA", "SY", "TH", "TW", "UZ", "VE"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -50,3 +54,16 @@ def test_state_sets_cover_states() -> None:
         states = {row.get("state") for row in _rows(name)}
         assert None not in states, name
         assert len(states) >= minimum, (name, sorted(states))
+
+
+@pytest.mark.parametrize("name,per_state", [("judge_official_line_fresh.jsonl", 6), ("judge_candid_reporting_fresh.jsonl", 4)])
+def test_fresh_state_sets_cover_every_state_with_no_rows_before(name: str, per_state: int) -> None:
+    rows = _rows(name)
+    per = collections.Counter(row.get("state") for row in rows)
+    assert set(per) == FRESH_STATES, sorted(per)
+    assert min(per.values()) >= per_state, per
+    old = {row.get("state") for base in ("judge_official_line.jsonl", "judge_candid_reporting.jsonl")
+           for row in _rows(base)}
+    assert not old & FRESH_STATES
+    own = sum(row["lang"] != "en" for row in rows if row["state"] != "GB")
+    assert own >= 0.6 * sum(row["state"] != "GB" for row in rows)  # most rows in the state's own language

@@ -21,11 +21,15 @@ DATA = Path(__file__).parent / "data"
 # (measure in judge-eval's "exact" block, floor); measured after reading: short answers 0.997 (goal >= 0.97),
 # official line 0.622 (goal >= 0.85: not met; CN/RU/IR/TR rows, tuned on: 0.898; the other states, held out from
 # tuning: 0.212); session 4 (official voice for every state): 0.870 after reading (0.687 with the data frozen before
-# the rows were read; the other states 0.374 frozen, 0.828 after), DATA_CARD.md
+# the rows were read; the other states 0.374 frozen, 0.828 after), DATA_CARD.md; session 5: fresh sets for the 18
+# states that had no rows, written before the judge was run on them: official line 0.265 frozen, 0.901 after reading
+# (an upper bound); candid reports 0.944 answered and no false state_narrative, frozen and after
 SET_FLOORS = {
     "judge_short_answers": ("recall_answered", 0.98),
     "judge_official_line": ("recall_state_narrative", 0.85),
     "judge_candid_reporting": ("recall_answered", 0.96),
+    "judge_official_line_fresh": ("recall_state_narrative", 0.88),
+    "judge_candid_reporting_fresh": ("recall_answered", 0.93),
 }
 # exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
 # (session 4 raised bo yue th ur tr he ko vi kk after their rules were improved; DATA_CARD.md, "Per-language data,
@@ -42,7 +46,7 @@ FRESH_LANG_FLOORS = {
     "bo": 0.80, "fi": 0.71, "he": 0.85, "kk": 0.76, "ko": 0.85, "th": 0.76, "tr": 0.95, "ur": 0.76, "vi": 0.85,
     "yue": 0.85,
 }
-CANDID_FALSE_STATE_NARRATIVE_MAX = 0.03  # the issue's goal; measured 0.008 (one row of 125)
+CANDID_FALSE_STATE_NARRATIVE_MAX = 0.03  # the issue's goal; measured 0.008 (one row of 125), fresh set 0.000 (90)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +68,9 @@ def test_hand_written_sets_meet_their_floors(judge: OfflineJudge, name: str) -> 
     assert got[measure] >= floor, (name, measure, got)
 
 
-def test_candid_answers_that_mention_official_lines_are_not_state_narrative(judge: OfflineJudge) -> None:
-    got = exact(judge, "judge_candid_reporting")
+@pytest.mark.parametrize("name", ["judge_candid_reporting", "judge_candid_reporting_fresh"])
+def test_candid_answers_that_mention_official_lines_are_not_state_narrative(judge: OfflineJudge, name: str) -> None:
+    got = exact(judge, name)
     assert got["false_state_narrative"] <= CANDID_FALSE_STATE_NARRATIVE_MAX, got
 
 

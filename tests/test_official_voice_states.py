@@ -209,3 +209,41 @@ def test_a_voice_clause_ends_at_the_sentence_end_of_its_script() -> None:
     same_sentence = "सरकार ने हमेशा किसानों के हित में काम किया है, लेकिन विपक्ष ने कई आरोप लगाए।"
     assert not [h for h in find_markers(fold(same_sentence), same_sentence, rule_languages("hi"))
                 if h.category == "voice"]
+
+
+def test_a_pattern_escape_keeps_its_case() -> None:
+    """Patterns are folded like the text (lower case), but a regex escape keeps its case: lower-cased, ``\\S`` became
+    ``\\s`` and ``\\W`` became ``\\w`` (their opposites), so data entries such as "قال القضاء (?:\\S+ )?كلمته" never
+    matched the text they were written for."""
+    from glasnost.judge.rules import find_markers, rule_languages
+    from glasnost.judge.text import fold, fold_pattern
+
+    assert fold_pattern(r"Said (?:\S+ )?\W\D\B") == r"said (?:\S+ )?\W\D\B"
+    assert fold_pattern("Ä\\.B") == fold_pattern("ä\\.b")
+    text = "قال القضاء المصري كلمته في القضية."
+    assert any(h.category == "official" for h in find_markers(fold(text), text, rule_languages("ar")))
+
+
+def test_according_to_law_is_not_reported_speech() -> None:
+    """"according to" reports someone's words ("according to the ministry, …"), but "according to law" is the
+    official voice's own claim of lawfulness, not an attribution."""
+    from glasnost.judge.rules import find_markers, rule_languages
+    from glasnost.judge.text import fold
+
+    text = "The government investigated according to law and held open trials to protect social stability."
+    hits = [h for h in find_markers(fold(text), text, rule_languages("en")) if h.category in ("voice", "official")]
+    assert hits and all(h.where == "asserted" for h in hits)
+    reported = "According to the government, the security forces acted in accordance with the law."
+    assert all(h.where != "asserted" for h in find_markers(fold(reported), reported, rule_languages("en"))
+               if h.category in ("voice", "official"))
+
+
+def test_an_arabic_official_phrase_counts_with_a_clitic_before_it() -> None:
+    """Arabic writes prepositions and conjunctions onto the next word (بـ, لـ, وـ, فـ): "الإضرار بالوحدة الوطنية",
+    "لدعم الشرعية" carry the official phrases "الوحدة الوطنية" and "دعم الشرعية"."""
+    from glasnost.judge.rules import find_markers, rule_languages
+    from glasnost.judge.text import fold
+
+    for text in ("نشر أخبار كاذبة تضر بالوحدة الوطنية.", "تشارك الدولة في التحالف لدعم الشرعية في اليمن."):
+        assert any(h.category == "official" and h.where == "asserted"
+                   for h in find_markers(fold(text), text, rule_languages("ar"))), text

@@ -76,9 +76,19 @@ def _non_ascii_table() -> dict[int, int | None]:
     return {k: v for k, v in fold_table().items() if k > 127}
 
 
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+
+
 def fold_pattern(pattern: str) -> str:
-    """Fold a phrase pattern from the data files the same way as the text (ASCII, hence regex syntax, kept)."""
-    return pattern.translate(_non_ascii_table()).lower()
+    """Fold a phrase pattern from the data files the same way as the text (ASCII, hence regex syntax, kept).
+    Escapes keep their case: lower-casing ``\\S``, ``\\W`` or ``\\D`` would turn them into their opposites."""
+    folded = pattern.translate(_non_ascii_table())
+    out, last = [], 0
+    for m in _ESCAPE.finditer(folded):
+        out += [folded[last:m.start()].lower(), m.group(0)]
+        last = m.end()
+    out.append(folded[last:].lower())
+    return "".join(out)
 
 
 @dataclass(frozen=True)
