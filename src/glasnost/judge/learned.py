@@ -25,24 +25,39 @@ CLASSES = ("complied", "evasive", "refused")  # corpus vocabulary: answered / de
 
 @dataclass(frozen=True)
 class LearnedModel:
-    weights: np.ndarray  # (2**bits, n_classes) float32
+    """The weights are kept as ``rows[slots[i]]`` = weight row ``i`` of the (2**bits, n_classes) float32 matrix,
+    padded to four columns (numpy gathers 16-byte rows about twice as fast as 12-byte ones, and the gather is a
+    third of the learned layer's time; the extra columns are zero). Only rows that are not all zero are kept,
+    behind row 0 (zeros): the shipped model has 30,000 of 262,144, so every process that judges holds 1 MiB
+    where the dense and padded tables took 7 MiB (issue 17). The gathered values are the same float32 numbers,
+    so every score is the same."""
+
+    slots: np.ndarray  # (2**bits,) index into rows; 0 for an all-zero weight row
+    rows: np.ndarray  # (n_used + 1, max(4, n_classes)) float32, row 0 zeros
     bias: np.ndarray  # (n_classes,)
     cfg: FeatureConfig
     classes: tuple[str, ...]
     meta: dict[str, Any]
 
+    @classmethod
+    def from_dense(cls, weights: np.ndarray, bias: np.ndarray, cfg: FeatureConfig, classes: tuple[str, ...],
+                   meta: dict[str, Any]) -> "LearnedModel":
+        n, k = weights.shape
+        used = np.flatnonzero(np.ascontiguousarray(weights, dtype=np.float32).view(np.uint32).any(axis=1))  # -0.0 too
+        rows = np.zeros((len(used) + 1, max(4, k)), dtype=np.float32)
+        rows[1:, :k] = weights[used]
+        slots = np.zeros(n, dtype=np.uint16 if len(used) < (1 << 16) else np.int64)
+        slots[used] = np.arange(1, len(used) + 1)
+        return cls(slots, rows, bias, cfg, classes, meta)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The dense (2**bits, n_classes) float32 weight matrix (built on demand; inference never needs it)."""
+        return self.rows[self.slots, :len(self.classes)]
+
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
-
-    @cached_property
-    def _rows(self) -> np.ndarray:
-        """The weights padded to four columns: numpy gathers 16-byte rows about twice as fast as 12-byte ones,
-        and the gather is a third of the learned layer's time. The extra columns are zero."""
-        n, k = self.weights.shape
-        padded = np.zeros((n, max(4, k)), dtype=np.float32)
-        padded[:, :k] = self.weights
-        return padded
 
     @cached_property
     def _length_terms(self) -> dict[int, list[float]]:
@@ -51,11 +66,12 @@ class LearnedModel:
 
     def _scores(self, prepared: str) -> list[float]:
         idx, val, length = featurize_with_repeats(prepared, self.cfg)
-        z = (val @ np.take(self._rows, idx, axis=0)).tolist()
+        z = (val @ np.take(self.rows, np.take(self.slots, idx), axis=0)).tolist()
         terms = self._length_terms.get(length)
         if terms is None:
             k = len(self.classes)
-            terms = self._length_terms[length] = (self.weights[length, :k].astype(np.float64) + self.bias).tolist()
+            row = self.rows[self.slots[length], :k]
+            terms = self._length_terms[length] = (row.astype(np.float64) + self.bias).tolist()
         return [a + b for a, b in zip(z, terms)]
 
     def logits(self, text: str, folded: str | None = None) -> np.ndarray:
@@ -92,7 +108,7 @@ def load_model(folder: Path | None = None) -> LearnedModel:
         raise ConfigError(f"learned judge model {npz_path} is unreadable: {exc}") from None
     if weights.shape != (1 << cfg.bits, len(meta["classes"])):
         raise ConfigError(f"learned judge model {npz_path}: weights shape {weights.shape} does not match its card")
-    return LearnedModel(weights, bias, cfg, tuple(meta["classes"]), meta)
+    return LearnedModel.from_dense(weights, bias, cfg, tuple(meta["classes"]), meta)
 
 
 @lru_cache(maxsize=1)
