@@ -50,6 +50,18 @@ class LearnedModel:
         slots[used] = np.arange(1, len(used) + 1)
         return cls(slots, rows, bias, cfg, classes, meta)
 
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, values: np.ndarray, n: int, bias: np.ndarray, cfg: FeatureConfig,
+                  classes: tuple[str, ...], meta: dict[str, Any]) -> "LearnedModel":
+        """From distinct row indices and their float32 weights (the artifact's form): the same model as the
+        dense matrix with those rows set and the rest zero (a stored all-zero row reads as zeros either way)."""
+        k = values.shape[1]
+        table = np.zeros((len(rows) + 1, max(4, k)), dtype=np.float32)
+        table[1:, :k] = values
+        slots = np.zeros(n, dtype=np.uint16 if len(rows) < (1 << 16) else np.int64)
+        slots[rows] = np.arange(1, len(rows) + 1)
+        return cls(slots, table, bias, cfg, classes, meta)
+
     @property
     def weights(self) -> np.ndarray:
         """The dense (2**bits, n_classes) float32 weight matrix (built on demand; inference never needs it)."""
@@ -99,9 +111,16 @@ def load_model(folder: Path | None = None) -> LearnedModel:
         cfg = FeatureConfig.from_dict(meta["features"])
         with np.load(npz_path, allow_pickle=False) as data:
             rows = data["rows"].astype(np.int64)
-            weights = np.zeros((1 << cfg.bits, len(meta["classes"])), dtype=np.float32)
-            weights[rows] = data["weights"].astype(np.float32)
+            values = data["weights"].astype(np.float32)
             bias = data["bias"].astype(np.float32)
+        shape = (1 << cfg.bits, len(meta["classes"]))
+        ordered = np.sort(rows)  # (np.unique would import numpy.ma: 10 ms of a one-answer run)
+        if values.shape == (len(rows), shape[1]) and len(rows) and ordered[0] >= 0 and ordered[-1] < shape[0] \
+                and bool((ordered[1:] != ordered[:-1]).all()):
+            # each stored row once: the compact table is built directly (no dense matrix in between)
+            return LearnedModel.from_rows(rows, values, shape[0], bias, cfg, tuple(meta["classes"]), meta)
+        weights = np.zeros(shape, dtype=np.float32)
+        weights[rows] = values
     except FileNotFoundError:
         raise ConfigError(f"learned judge model missing ({npz_path}); run scripts/train_judge.py") from None
     except (ValueError, KeyError, OSError, IndexError) as exc:
