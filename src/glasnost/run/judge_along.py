@@ -15,6 +15,9 @@ through ``multiprocessing`` queues, whose feeder threads keep the event loop fro
 A worker holds at most two batches; the rest waits here as each response's judged content only
 (``records.judged_content``), and once the last answer is in this process judges that backlog itself, beside
 the worker process, instead of waiting for it (a worker thread gets it all: it shares this process's GIL). A run of fewer than ``ALONG_FROM`` items starts no worker at all.
+Each worker (and this process) judges a content once: an answer whose judged fields, the key aside, equal one
+judged before gets a copy of that verdict under its own key and digest (``_judge_contents``; samples at
+temperature 0 usually repeat).
 
 Nothing here can change a result: a verdict carries the digest of the very content it judged, taken from the
 response object that was committed (``records.judged_digest``), so should the store have repaired a row on the way in, the digests
