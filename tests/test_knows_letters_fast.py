@@ -142,3 +142,14 @@ def test_a_remembered_reading_depends_on_every_argument():
     assert read_letter(text, 4, OPTIONS).letter == "B"
     assert read_letter(text, 4, list(reversed(OPTIONS))).letter == "C"
     assert read_letter(text, 4, None).reason == "no_letter"
+
+
+def test_the_mcq_format_reads_the_same_with_the_c_parser():
+    """``mcq_format`` parses its data file with libyaml's safe loader where there is one (start-up): the same
+    values as the pure-Python safe loader."""
+    from importlib import resources
+
+    import yaml
+
+    text = (resources.files("glasnost.knows") / "data" / "mcq.yaml").read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) == yaml.load(text, Loader=yaml.SafeLoader)
