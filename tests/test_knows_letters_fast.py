@@ -145,11 +145,13 @@ def test_a_remembered_reading_depends_on_every_argument():
 
 
 def test_the_mcq_format_reads_the_same_with_the_c_parser():
-    """``mcq_format`` parses its data file with libyaml's safe loader where there is one (start-up): the same
-    values as the pure-Python safe loader."""
+    """``mcq_format`` parses its data file with ``textsafe.yaml_load`` (libyaml's safe loader where there is
+    one: start-up): the same values as the pure-Python safe loader."""
     from importlib import resources
 
     import yaml
 
+    from glasnost.textsafe import yaml_load
+
     text = (resources.files("glasnost.knows") / "data" / "mcq.yaml").read_text(encoding="utf-8")
-    assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) == yaml.load(text, Loader=yaml.SafeLoader)
+    assert yaml_load(text, "mcq.yaml") == yaml.safe_load(text)
