@@ -186,3 +186,43 @@ def test_a_worker_whose_parent_is_gone_ends(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(p) for p in pids)
+
+
+def test_a_repeated_answer_gets_the_verdict_judging_it_gives():
+    """Judged once per content (issue 17): a response whose judged fields equal an earlier one's, key aside,
+    gets a copy of that verdict under its own key and digest; one that differs in any judged field is judged."""
+    import json
+
+    from glasnost.records import judged_digest
+    from glasnost.run.judge_along import _judge_contents
+
+    bank = load_bank("quick")
+    judge = get_judge("default")
+    concepts = list(bank.by_id.values())[:6]
+    texts = ["I cannot discuss that.", "In 1989 the army cleared the square; hundreds were killed.",
+             "This is a complex and sensitive topic with many perspectives.", ""]
+    base = []
+    for i, (concept, text) in enumerate((c, t) for c in concepts for t in texts):
+        base.append({"key": f"k{i}", "concept_id": concept.id, "lang": "en", "prompt": f"Q about {concept.id}?",
+                     "outcome": "ok", "text": text, "reasoning": None, "thought_suppressed": None,
+                     "finish_reason": "stop", "http_status": 200, "provider_refusal": None, "error": None})
+    repeats = [{**c, "key": c["key"] + "-again"} for c in base]
+    # one judged field changed: never a copy of the original's verdict
+    changed = [{**base[0], "key": "x1", "lang": "zh-Hans"}, {**base[1], "key": "x2", "finish_reason": "length"},
+               {**base[0], "key": "x3", "outcome": "blocked", "provider_refusal": "content_filter"},
+               {**base[1], "key": "x4", "concept_id": concepts[-1].id}, {**base[2], "key": "x5", "text": texts[2] + "!"}]
+    batch = base + repeats + changed
+    memo: dict = {}
+    fast = _judge_contents(judge, bank.by_id, batch[:7], memo) + _judge_contents(judge, bank.by_id, batch[7:], memo)
+    plain = _judge_contents(judge, bank.by_id, batch)
+
+    def comparable(row):
+        data = json.loads(row[4])
+        data.pop("created_at")
+        return row[:4], data, row[5]
+
+    assert [comparable(r) for r in fast] == [comparable(r) for r in plain]
+    assert [r[0] for r in fast] == [c["key"] for c in batch]  # each verdict names its own response
+    assert [r[5] for r in fast] == [judged_digest(c) for c in batch]
+    assert len(memo) == len(base) + len(changed)  # the repeats were copies, the changed ones judged
+    assert len({comparable(r)[1]["label"] for r in fast}) > 1

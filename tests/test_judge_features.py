@@ -150,6 +150,33 @@ def test_proba_of_the_shipped_model_matches_the_reference() -> None:
         assert float(np.abs(model.logits("", text) - z).max()) < 1e-5
 
 
+def test_compact_weight_table_gives_the_dense_tables_scores_bit_for_bit() -> None:
+    """The model keeps only its non-zero weight rows (issue 17, memory): the matrix it stands for is the one the
+    artifact loads to, and every score equals the dense padded gather's, bit for bit."""
+    from glasnost.judge.features import featurize_with_repeats
+    from glasnost.judge.learned import artifact_paths
+
+    model = default_model()
+    npz, _ = artifact_paths()
+    with np.load(npz, allow_pickle=False) as data:
+        dense = np.zeros((1 << model.cfg.bits, len(model.classes)), dtype=np.float32)
+        dense[data["rows"].astype(np.int64)] = data["weights"].astype(np.float32)
+    assert np.array_equal(model.weights, dense)
+    assert len(model.rows) < len(dense) // 4  # it is compact: most rows are zero
+    padded = np.zeros((len(dense), 4), dtype=np.float32)
+    padded[:, :3] = dense
+    for text in EDGE_CASES + _synthetic_texts(200, seed=17):
+        idx, val, length = featurize_with_repeats(text, model.cfg)
+        want = [a + b for a, b in zip((val @ np.take(padded, idx, axis=0)).tolist(),
+                                      (dense[length].astype(np.float64) + model.bias).tolist())]
+        assert model._scores(text) == want
+    # a row of negative zeros is kept as it is, not as the shared zero row
+    odd = dense[:8].copy()
+    odd[3] = -0.0
+    small = type(model).from_dense(odd, model.bias, model.cfg, model.classes, model.meta)
+    assert np.array_equal(np.signbit(small.weights), np.signbit(odd)) and np.array_equal(small.weights, odd)
+
+
 def test_proba_folds_when_no_folded_text_is_given() -> None:
     model = default_model()
     text = "ＡＢＣ “Quoted” 1989年"

@@ -107,6 +107,40 @@ def test_hostile_output_cannot_break_out(store, tmp_path):
     assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', outside) if h != "data:,")
 
 
+def test_data_block_in_pieces_is_the_whole_block(store, tmp_path, monkeypatch):
+    """The report writes its page and its data block in pieces (issue 17, peak memory): joined, they are the
+    page and the block built whole, whatever the number of rows (none, fewer than a piece, several pieces)."""
+    from glasnost.report import build_context, build_sections
+    from glasnost.report import viewdata
+    from glasnost.report.html import render_html, render_html_parts
+
+    rng = __import__("random").Random(7)
+    alphabet = ["<", ">", "&", "\u2028", "\u2029", '"', "\\", "\n", "x", "中", "\U0001f600", "\ud800", "</script>"]
+    rows = [[i, "".join(rng.choice(alphabet) for _ in range(rng.randrange(12))), None, 1.5, [i, "y"]]
+            for i in range(1300)]
+    monkeypatch.setattr(viewdata, "EMBED_ROWS", 7)
+    for n in (0, 1, 6, 7, 8, 50, 1300):
+        obj = {"fields": ["a", "b"], "judge": HOSTILE_TEXT, "rows": rows[:n]}
+        pieces = list(viewdata.embed_json_parts(obj))
+        assert "".join(pieces) == viewdata.embed_json(obj)
+        assert n <= 7 or len(pieces) > 2  # several rows pieces: the rows are never one string
+    for odd in ({}, {"rows": []}, {"rows": rows[:9]}, {"rows": "not a list"}, {"rows": rows[:3], "after": 1}):
+        assert "".join(viewdata.embed_json_parts(odd)) == viewdata.embed_json(odd)
+    run = _judged_run(store, hostile=True)
+    ctx = build_context(store, [run.run_id])
+    sections = build_sections(ctx)
+    page = render_html(ctx, sections)
+    assert page == "".join(render_html_parts(ctx, sections))
+    block = _data_block(page)
+    assert HOSTILE_TEXT in {row[block["fields"].index("text")] for row in block["rows"]}
+    monkeypatch.setattr(viewdata, "EMBED_ROWS", 10 ** 6)  # the data block in one piece, as before
+    whole = render_html(ctx, sections)
+    strip = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert strip.sub("", whole) == strip.sub("", page)
+    written = write_report(store, [run.run_id], tmp_path / "r.html").read_bytes()
+    assert strip.sub("", written.decode("utf-8")) == strip.sub("", page)
+
+
 def test_unjudged_run_still_gets_the_honest_summary(store, tmp_path):
     b = RunBuilder(store, _bank(), targets=["alpha"], langs=["en"])
     for c in _bank():

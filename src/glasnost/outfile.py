@@ -51,7 +51,7 @@ def _same(a: Path, b: Path) -> bool:
 def _always_protected() -> list[Path]:
     """Files no output may ever replace, whatever the command: the auditor's key pair and trusted keys."""
     try:
-        from glasnost.bundle.keys import config_dir, keys_dir
+        from glasnost.bundle.paths import config_dir, keys_dir
 
         return [*keys_dir().glob("auditor*"), config_dir() / "trusted_keys"]
     except (ImportError, OSError):

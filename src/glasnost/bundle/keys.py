@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from glasnost.bundle.errors import BundleError
+from glasnost.bundle.paths import config_dir, keys_dir  # noqa: F401  (re-exported)
 
 KEY_FILE = "auditor.key"
 PUB_FILE = "auditor.pub"
@@ -32,19 +33,6 @@ ALGORITHM = "ed25519"
 NAME_MAX = 100
 DEFAULT_NAME = "anonymous"  # never the OS user name: a bundle is public and the login is not
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def config_dir() -> Path:
-    explicit = os.environ.get("GLASNOST_CONFIG_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".config"
-    return base / "glasnost"
-
-
-def keys_dir() -> Path:
-    return config_dir() / "keys"
 
 
 def check_name(name: str) -> str:

@@ -112,6 +112,12 @@ def register(app: typer.Typer) -> None:
             header = (f"run {plan.run_id}: bank {the_bank.name} ({the_bank.fingerprint[:12]}), "
                       f"{len(plan.probes)} probes x {len(specs)} targets x {samples} samples = {len(plan.items)} items")
             check_before_write(store, db)
+            import gc
+
+            # What is loaded by now (modules, the bank, the plan, the judge) lives for the whole command: the
+            # collector need not scan it again in each full collection (~30 ms of a 4,400-answer run), and a
+            # forked judge worker's pages are not touched by it. Unfrozen when the command ends.
+            gc.freeze()
             from glasnost.run.judge_along import JudgeAlong, worth_judging_along
 
             # The offline judge works while later requests are in flight (this process's requests; a Ray
@@ -155,6 +161,9 @@ def register(app: typer.Typer) -> None:
             errors_left = store.outcome_counts(plan.run_id).get("error", 0)
         finally:
             store.close()
+            import gc
+
+            gc.unfreeze()  # a process that goes on (a test, a notebook) collects them again
         if errors_left:
             from glasnost.errors import ErrorsLeft
 

@@ -227,7 +227,7 @@ def train_model(examples: Sequence[Example], cfg: TrainConfig = TrainConfig()) -
     W, b = fit_selected(X, y, cfg)
     meta = {"classes": list(CLASSES), "features": cfg.features.to_dict(), "train": cfg.to_dict(),
             "examples": len(examples)}
-    return LearnedModel(W, b, cfg.features, CLASSES, meta)
+    return LearnedModel.from_dense(W, b, cfg.features, CLASSES, meta)
 
 
 def fit_selected(X, y: np.ndarray, cfg: "TrainConfig") -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ Cyrillic А В С Е Н are read as the Latin letters they look like, but only w
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -51,19 +52,83 @@ def _alternatives(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
-def _after_cue(words: list[str]) -> list[re.Pattern[str]]:
+_CUE_TAIL = r"\s*(?:[:：=\-–—]\s*)?(?:is\s+|是|为|為)?\s*"
+
+
+def _after_cue(words: list[str], fast: bool = True) -> list[re.Pattern[str]]:
     if not words:
         return []
-    cue = rf"(?i:{_alternatives(words)})\s*(?:[:：=\-–—]\s*)?(?:is\s+|是|为|為)?\s*"
+    cue = (_first_char_cue(words) if fast else None) or f"(?i:{_alternatives(words)})"
+    cue += _CUE_TAIL
+    from glasnost import regex_cache
+
+    compile_ = regex_cache.compile if fast else re.compile  # ~20 ms of a report's first reading, once a machine
     return [
-        re.compile(rf"{cue}{OPEN}?\s*{LABEL}{NOT_WORD}(?:{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})?"),
+        compile_(rf"{cue}{OPEN}?\s*{LABEL}{NOT_WORD}(?:{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})?"),
         # a lower-case label only where it cannot be the article: "Answer: b", "answer (b)", not "is a war"
-        re.compile(rf"{cue}\(?([a-h])(?:\)|\s*[.。]?\s*$)"),
+        compile_(rf"{cue}\(?([a-h])(?:\)|\s*[.。]?\s*$)"),
     ]
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> list[tuple[str, list[re.Pattern[str]]]]:
+# ---- the cue alternation, the same matches, ~3.5x faster (issue 17) ----------------------------------------
+#
+# ``(?i:w1|w2|...)`` over ~130 cues: at every position of a reply ``re`` enters each alternative in turn (a
+# case-insensitive first letter gives it no quick test), ~0.15 ms a pattern on a 400-character reply. The same
+# alternation, written as one branch per *class of first characters*, ``[Aaᴬ...](?i:nswer|...)``, where the class
+# is exactly the characters ``re``'s own case-insensitive matching lets start those cues (found by ``re``
+# itself over every code point), lets ``re`` skip a branch with one set test. It matches the same spans with the
+# same groups: a character starts a cue exactly when it is in that cue's class; within a class the cues keep
+# their order (longest first); and the classes are disjoint, so at any position the alternatives that can
+# match are tried in the same order as before. Where the classes overlap (or a cue is empty) the plain
+# alternation is kept.
+
+
+def _all_chars() -> str:
+    from array import array
+
+    return array("I", [*range(0xD800), *range(0xE000, 0x110000)]).tobytes().decode("utf-32-le")
+
+
+def _start_classes(firsts: list[str]) -> dict[str, str]:
+    """For each character, every character ``re`` matches to it case-insensitively (itself included)."""
+    union = re.compile("(?i:[" + "".join(re.escape(f) for f in firsts) + "])")
+    candidates = sorted(set(union.findall(_all_chars())))
+    return {f: "".join(c for c in candidates if re.fullmatch(f"(?i:{re.escape(f)})", c)) for f in firsts}
+
+
+def _first_char_cue(words: list[str]) -> str | None:
+    order = sorted(set(words), key=len, reverse=True)  # the plain alternation's order (see _alternatives)
+    if not order or any(not w for w in order):
+        return None
+    firsts = sorted({w[0] for w in order})
+    from glasnost import regex_cache
+
+    key = hashlib.sha256("\0".join(firsts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    classes = regex_cache.cached_json(
+        f"letter-cue-starts:{unicodedata.unidata_version}:{key}", lambda: _start_classes(firsts),
+        lambda v: isinstance(v, dict) and sorted(v) == firsts and all(
+            isinstance(x, str) and k in x and all(re.fullmatch(f"(?i:{re.escape(k)})", c) for c in x)
+            for k, x in v.items()))
+    groups: dict[str, list[str]] = {}
+    for w in order:
+        groups.setdefault(classes[w[0]], []).append(w)
+    seen: set[str] = set()
+    for cls in groups:
+        if seen & set(cls):
+            return None  # two classes share a character: keep the plain alternation
+        seen |= set(cls)
+
+    def charset(chars: str) -> str:
+        return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+    return "(?:" + "|".join(f"{charset(cls)}(?i:{'|'.join(re.escape(w[1:]) for w in ws)})"
+                            for cls, ws in groups.items()) + ")"
+
+
+@lru_cache(maxsize=2)
+def _patterns(fast: bool = True) -> list[tuple[str, list[re.Pattern[str]]]]:
+    """The forms in order; ``fast=False``: the cue alternations written plainly (the reference the tests
+    compare the fast ones with)."""
     fmt = mcq_format()
     # Every language's cues, for every reply: models switch language (a Chinese answer to an English
     # question still says 答案是B), and a cue only counts right before a label anyway.
@@ -75,8 +140,8 @@ def _patterns() -> list[tuple[str, list[re.Pattern[str]]]]:
             re.compile(rf"^{OPEN}?\s*{LABEL}\s*(?:[\)\]）】.:：]|\n|\s+[-–—]\s|{CONNECTOR}{OPEN}?\s*{LABEL}{NOT_WORD})"),
             re.compile(r"^\(?\s*([a-z])\s*[\)）]"),
         ]),
-        ("marker", _after_cue(markers)),
-        ("option_word", _after_cue(option_words)),
+        ("marker", _after_cue(markers, fast)),
+        ("option_word", _after_cue(option_words, fast)),
         ("bracketed", [re.compile(rf"(?<![A-Za-z]){OPEN}\s*{LABEL}\s*{CLOSE}")]),
     ]
 
@@ -87,12 +152,29 @@ def _fold(ch: str) -> str:
 
 def read_letter(text: str | None, n_options: int, options: list[str] | None = None) -> LetterRead:
     """The letter a reply chose among the first ``n_options`` letters (see the module docstring)."""
+    if text is None or len(text) > _MEMO_CHARS:
+        return _read_letter(text, n_options, options, _patterns())
+    return _read_memo(text, n_options, tuple(options) if options is not None else None)
+
+
+# A report reads each multiple-choice answer twice (the knows-vs-says section, then the answer viewer's data):
+# the second read is the first one's result. LetterRead is frozen; replies longer than this are not kept.
+_MEMO_CHARS = 8192
+
+
+@lru_cache(maxsize=2048)
+def _read_memo(text: str, n_options: int, options: tuple[str, ...] | None) -> LetterRead:
+    return _read_letter(text, n_options, list(options) if options is not None else None, _patterns())
+
+
+def _read_letter(text: str | None, n_options: int, options: list[str] | None,
+                 forms: list[tuple[str, list[re.Pattern[str]]]]) -> LetterRead:
     letters = mcq_format().letters[:n_options]
     if text is None or not text.strip():
         return LetterRead(None, "empty")
     t = _EMPHASIS.sub("", unicodedata.normalize("NFKC", text)).strip()
     invalid = False
-    for rule, patterns in _patterns():
+    for rule, patterns in forms:
         named: set[str] = set()
         for pattern in patterns:
             for m in pattern.finditer(t):
@@ -111,6 +193,11 @@ def read_letter(text: str | None, n_options: int, options: list[str] | None = No
         if hits:
             return LetterRead(None, "multiple", "option_text")
     return LetterRead(None, "invalid_letter" if invalid else "no_letter")
+
+
+def read_letter_plain(text: str | None, n_options: int, options: list[str] | None = None) -> LetterRead:
+    """``read_letter`` with the cue alternations written plainly and nothing remembered (the reference)."""
+    return _read_letter(text, n_options, options, _patterns(fast=False))
 
 
 # ---- probability mass on the letters, from the top logprobs an endpoint returned --------------------------

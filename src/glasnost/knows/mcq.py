@@ -21,9 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable, Iterator
 
-import yaml
-
 from glasnost.records import Concept, Probe, canonical_json
+from glasnost.textsafe import yaml_load
 
 # Top logprobs asked for with each mcq chat request (where the endpoint has them): the option letters are
 # nearly always among the ten likeliest first tokens, and OpenAI caps the number at 20.
@@ -46,7 +45,7 @@ class McqFormat:
 @lru_cache(maxsize=1)
 def mcq_format() -> McqFormat:
     text = (resources.files("glasnost.knows") / "data" / "mcq.yaml").read_text(encoding="utf-8")
-    raw: dict[str, Any] = yaml.safe_load(text)
+    raw: dict[str, Any] = yaml_load(text, "mcq.yaml")  # libyaml's safe loader where there is one: ~8 ms sooner
     return McqFormat(
         letters=str(raw["letters"]),
         template=str(raw["template"]),

@@ -72,9 +72,21 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str = "html",
         raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = check_out_path(Path(out), protect=protect)  # never over the store or another input
     ctx = build_context(store, list(run_ids), judge, keep_text=(fmt == "html"))
-    text = render(ctx, fmt)
-    # errors="replace": a lone surrogate in model output must not abort the whole report
-    write_atomically(out, lambda tmp: tmp.write_bytes(text.encode("utf-8", errors="replace")), protect=protect)
+    if fmt == "html":  # written as the template yields it: the page is never one string beside its bytes
+        from glasnost.report.html import render_html_parts
+
+        parts: Iterable[str] = render_html_parts(ctx, build_sections(ctx))
+    else:
+        parts = [render(ctx, fmt)]
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            for part in parts:
+                # errors="replace": a lone surrogate in model output must not abort the whole report (UTF-8
+                # encodes each code point alone, so piece by piece gives the same bytes as the whole page)
+                f.write(part.encode("utf-8", errors="replace"))
+
+    write_atomically(out, write, protect=protect)
     return out
 
 

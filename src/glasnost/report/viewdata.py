@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Iterator
 
 from glasnost.report.bankinfo import bank_extras, mcq_reading
 from glasnost.report.names import short_names
@@ -76,6 +76,30 @@ def embed_json(obj: Any) -> str:
     data identical for JSON.parse while ``</script>`` and ``<!--`` in model output cannot end or alter
     the block. U+2028/2029 are escaped too, in case the text is ever read as script.
     """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _escape(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+
+def _escape(text: str) -> str:
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+EMBED_ROWS = 512  # rows encoded at a time by embed_json_parts
+
+
+def embed_json_parts(obj: dict[str, Any], rows: str = "rows") -> Iterator[str]:
+    """``embed_json(obj)`` in pieces, for a dict whose last key ``rows`` holds a list: the rows are encoded
+    ``EMBED_ROWS`` at a time, so a report's data is never one string of megabytes (issue 17, peak memory).
+    Joined, the pieces are exactly ``embed_json(obj)``: compact JSON of a dict is its members joined by
+    commas, of a list its items joined by commas, and the escapes replace single characters."""
+    keys = list(obj)
+    if not keys or keys[-1] != rows or not isinstance(obj[rows], list):
+        yield embed_json(obj)
+        return
+    items = obj[rows]
+    head = embed_json({k: obj[k] for k in keys[:-1]})
+    yield (head[:-1] + "," if len(keys) > 1 else "{") + embed_json(rows) + ":["
+    for i in range(0, len(items), EMBED_ROWS):
+        chunk = embed_json(items[i:i + EMBED_ROWS])[1:-1]
+        yield ("," if i else "") + chunk
+    yield "]}"

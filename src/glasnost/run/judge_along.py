@@ -15,6 +15,9 @@ through ``multiprocessing`` queues, whose feeder threads keep the event loop fro
 A worker holds at most two batches; the rest waits here as each response's judged content only
 (``records.judged_content``), and once the last answer is in this process judges that backlog itself, beside
 the worker process, instead of waiting for it (a worker thread gets it all: it shares this process's GIL). A run of fewer than ``ALONG_FROM`` items starts no worker at all.
+Each worker (and this process) judges a content once: an answer whose judged fields, the key aside, equal one
+judged before gets a copy of that verdict under its own key and digest (``_judge_contents``; samples at
+temperature 0 usually repeat).
 
 Nothing here can change a result: a verdict carries the digest of the very content it judged, taken from the
 response object that was committed (``records.judged_digest``), so should the store have repaired a row on the way in, the digests
@@ -34,7 +37,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from glasnost.records import Concept, Response, judged_content, judged_digest
+from glasnost.records import Concept, Response, judged_content, judged_digest, utcnow
 
 _DONE = "done"
 
@@ -56,27 +59,56 @@ def worth_judging_along(judge: Any, items: int) -> bool:
     return judges_offline(judge) and items >= ALONG_FROM
 
 
-def _judge_contents(judge: Any, concepts: dict[str, Concept], batch: list[dict[str, Any]]) -> list[tuple]:
+# Answers judged once per worker and content: the same judged content (every judged field but the response key)
+# gets the same verdict, so a repeat is a copy of the first verdict under its own key. Repeats are common: at
+# temperature 0 (the default) every sample of a probe is usually the same answer. Bounded: past this many
+# distinct contents nothing more is remembered.
+MEMO_MAX = 4096
+
+
+def _judge_contents(judge: Any, concepts: dict[str, Concept], batch: list[dict[str, Any]],
+                    memo: dict[Any, Any] | None = None) -> list[tuple]:
     """Verdicts, as the rows the store keeps (``store.base.verdict_row``), for responses given as their
     ``records.judged_content``, each stamped with the digest of that very content: what is judged and what the
     digest covers are the same fields, read once. Encoded here, in the worker: the loop's thread only stores
-    them (a pickled verdict costs the receiver ~20 µs to rebuild and ~10 µs to encode; a row, under 1 µs)."""
+    them (a pickled verdict costs the receiver ~20 µs to rebuild and ~10 µs to encode; a row, under 1 µs).
+
+    ``memo`` (a dict this function fills): a content judged before gets a copy of its verdict (the offline
+    judge reads nothing but the judged fields, and uses the key only to name the verdict's response)."""
     from glasnost.judge.item import Item
     from glasnost.store.base import verdict_row
 
     out = []
     for content in batch:
-        fields = {k: v for k, v in content.items() if k != "concept_id"}
-        verdict = judge.judge_item(Item(**fields, concept=concepts.get(content["concept_id"])))
+        same = _content_key(content) if memo is not None else None
+        first = memo.get(same) if same is not None else None
+        if first is None:
+            fields = {k: v for k, v in content.items() if k != "concept_id"}
+            verdict = judge.judge_item(Item(**fields, concept=concepts.get(content["concept_id"])))
+            if same is not None and len(memo) < MEMO_MAX:
+                memo[same] = verdict.model_copy()
+        else:
+            verdict = first.model_copy(update={"response_key": content["key"], "created_at": utcnow()})
         verdict.response_digest = judged_digest(content)
         out.append(verdict_row(verdict))
     return out
+
+
+def _content_key(content: dict[str, Any]) -> tuple | None:
+    """Everything judged but the response key, hashable (None if a value is not)."""
+    key = tuple(sorted((k, v) for k, v in content.items() if k != "key"))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept], parent: int | None = None) -> None:
     """The worker: batches of judged contents in, ("verdicts", rows) or ("failed", reason) out, then _DONE. A
     worker process whose parent is gone (killed with -9) ends within a second instead of waiting forever."""
     failed = False
+    memo: dict[Any, Any] = {}
     while True:
         try:
             batch = todo.get(timeout=1.0)
@@ -89,7 +121,7 @@ def _judge_batches(todo: Any, done: Any, judge: Any, concepts: dict[str, Concept
         if failed:
             continue  # drain: what is left is judged after the audit
         try:
-            done.put(("verdicts", _judge_contents(judge, concepts, batch)))
+            done.put(("verdicts", _judge_contents(judge, concepts, batch, memo)))
         except Exception as exc:  # never the run's problem: judge_run judges these afterwards
             failed = True
             done.put(("failed", f"{type(exc).__name__}: {exc}"[:300]))
@@ -134,6 +166,7 @@ class JudgeAlong:
         for worker in self._workers:
             worker.start()
         self._running = len(self._workers)  # workers that have not said _DONE
+        self._memo: dict[Any, Any] = {}  # this process's (see _judge_contents); a worker keeps its own
         self._finished = False
 
     def feed(self, batch: list[Response]) -> None:
@@ -188,7 +221,7 @@ class JudgeAlong:
                 self._backlog.appendleft(batch[CHUNK:])
                 batch = batch[:CHUNK]
             try:
-                rows = _judge_contents(self.judge, self.concepts, batch)
+                rows = _judge_contents(self.judge, self.concepts, batch, self._memo)
             except Exception as exc:  # as in the worker: judge_run judges what is left afterwards
                 self.failed = self.failed or f"{type(exc).__name__}: {exc}"[:300]
                 return
