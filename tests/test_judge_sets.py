@@ -33,17 +33,17 @@ SET_FLOORS = {
 }
 # exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
 # (session 4 raised bo yue th ur tr he ko vi kk after their rules were improved; DATA_CARD.md, "Per-language data,
-# session 4")
+# session 4"; session 5 raised every floor to one row below default@1.r7.m3's figure)
 LANG_FLOORS = {
-    "ar": 0.725, "bo": 0.65, "bs": 0.60, "en": 0.80, "es": 0.675, "fa": 0.725, "fr": 0.625, "he": 0.675,
-    "hi": 0.675, "ja": 0.675, "kk": 0.675, "ko": 0.725, "my": 0.55, "ru": 0.725, "th": 0.65, "tr": 0.775,
-    "ug": 0.60, "ur": 0.675, "vi": 0.775, "yue": 0.725, "zh-Hans": 0.875, "zh-Hant": 0.825,
+    "ar": 0.75, "bo": 0.65, "bs": 0.65, "en": 0.80, "es": 0.775, "fa": 0.725, "fr": 0.65, "he": 0.70,
+    "hi": 0.75, "ja": 0.70, "kk": 0.775, "ko": 0.75, "my": 0.60, "ru": 0.75, "th": 0.725, "tr": 0.775,
+    "ug": 0.60, "ur": 0.70, "vi": 0.80, "yue": 0.725, "zh-Hans": 0.875, "zh-Hant": 0.825,
 }
 # the fresh held-out sets of session 4 (21 rows: one row is 0.048), written before the judge was run on them; the
 # figures with rules frozen before their misses were read are in the data card; these floors sit one row below the
 # figures after a second pass that read them (fi's set has the SpeechMap-style essays)
 FRESH_LANG_FLOORS = {
-    "bo": 0.80, "fi": 0.71, "he": 0.85, "kk": 0.76, "ko": 0.85, "th": 0.76, "tr": 0.95, "ur": 0.76, "vi": 0.85,
+    "bo": 0.80, "fi": 0.71, "he": 0.85, "kk": 0.76, "ko": 0.85, "th": 0.80, "tr": 0.95, "ur": 0.76, "vi": 0.85,
     "yue": 0.85,
 }
 CANDID_FALSE_STATE_NARRATIVE_MAX = 0.03  # the issue's goal; measured 0.008 (one row of 125), fresh set 0.000 (90)
