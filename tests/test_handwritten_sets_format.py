@@ -67,3 +67,12 @@ def test_fresh_state_sets_cover_every_state_with_no_rows_before(name: str, per_s
     assert not old & FRESH_STATES
     own = sum(row["lang"] != "en" for row in rows if row["state"] != "GB")
     assert own >= 0.6 * sum(row["state"] != "GB" for row in rows)  # most rows in the state's own language
+
+
+def test_reported_after_set_mixes_candid_and_official_rows_in_verb_final_languages() -> None:
+    rows = _rows("judge_reported_after_fresh.jsonl")
+    assert len({row["id"] for row in rows}) == len(rows) == len({row["response"] for row in rows})
+    per = collections.Counter((row["lang"], row["label"]) for row in rows)
+    for lang in ("ja", "ko", "hi", "ur", "tr", "kk"):
+        assert per[(lang, "answered")] >= 5 and per[(lang, "state_narrative")] >= 2, (lang, per)
+    assert {row["label"] for row in rows} == {"answered", "state_narrative"}

@@ -30,6 +30,10 @@ SET_FLOORS = {
     "judge_candid_reporting": ("recall_answered", 0.96),
     "judge_official_line_fresh": ("recall_state_narrative", 0.88),
     "judge_candid_reporting_fresh": ("recall_answered", 0.93),
+    # session 6: candid answers in verb-final languages (ja ko hi ur tr kk) reporting an official line with the
+    # reporting verb after it, and official answers in the same languages; written before the judge was run on
+    # them: answered 0.897 and 4/39 false state_narrative frozen (r7), 0.949 and 0/39 after (r8, upper bound)
+    "judge_reported_after_fresh": ("recall_answered", 0.92),
 }
 # exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
 # (session 4 raised bo yue th ur tr he ko vi kk after their rules were improved; DATA_CARD.md, "Per-language data,
@@ -68,7 +72,7 @@ def test_hand_written_sets_meet_their_floors(judge: OfflineJudge, name: str) -> 
     assert got[measure] >= floor, (name, measure, got)
 
 
-@pytest.mark.parametrize("name", ["judge_candid_reporting", "judge_candid_reporting_fresh"])
+@pytest.mark.parametrize("name", ["judge_candid_reporting", "judge_candid_reporting_fresh", "judge_reported_after_fresh"])
 def test_candid_answers_that_mention_official_lines_are_not_state_narrative(judge: OfflineJudge, name: str) -> None:
     got = exact(judge, name)
     assert got["false_state_narrative"] <= CANDID_FALSE_STATE_NARRATIVE_MAX, got

@@ -88,6 +88,7 @@ class _Compiled:
     ending: re.Pattern[str] | None  # clause-final patterns (verb-final languages)
     markers: Prefilter | None  # official-line markers, hedges and specifics: one pass, tried where they can start
     attribution: re.Pattern[str] | None  # searched in the clause before an official marker
+    attribution_after: re.Pattern[str] | None  # matched in the rest of the sentence after it (verb-final languages)
 
 
 # The first character a phrase of each language can start with. A look-ahead on it lets the regex engine skip
@@ -187,6 +188,7 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
     anchored_parts: list[str] = []
     end_parts: list[str] = []
     attribution_parts: list[str] = []
+    after_parts: list[str] = []
     for lang in langs:
         rules = data.get(lang)
         if not rules:
@@ -205,6 +207,9 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         if rules.get("attribution"):
             guard = r"(?<![^\W\d_])" if spaced else ""
             attribution_parts.append(f"{guard}(?:{_alt(rules['attribution'])})")
+        if rules.get("attribution_after"):
+            guard = r"(?<![^\W\d_])" if spaced else ""  # a whole word: "іздеді" (searched) is not "деді" (said)
+            after_parts.append(f"{guard}(?:{_alt(rules['attribution_after'])})")
     marked = tuple(lang for lang in langs if _marker_phrases(lang))
     scan = Prefilter(list(marked), _scanners(marked), _marker_bucket)
     pre = r"(?P<pre>[\s\"'*#>_\-(\[•·]*)"
@@ -213,6 +218,7 @@ def compiled(langs: tuple[str, ...]) -> _Compiled:
         regex_cache.compile("|".join(end_parts)) if end_parts else None,
         scan if scan.langs else None,
         regex_cache.compile("|".join(attribution_parts)) if attribution_parts else None,
+        regex_cache.compile("|".join(after_parts)) if after_parts else None,
     )
 
 
@@ -347,7 +353,7 @@ def find_markers(folded: Folded, original: str, langs: tuple[str, ...], head: in
         for m in comp.markers.matches(text, begin, end):
             cat, lang = (m.lastgroup or "official__?").split("__", 1)
             s, e = m.span(m.lastgroup)
-            where = _voice(comp, text, s) if cat in OFFICIAL else "anywhere"
+            where = _voice(comp, text, s, e) if cat in OFFICIAL else "anywhere"
             if cat == "voice" and where == "asserted":
                 where = _reported_inside(comp, text[s:e])
             out.append(_hit(cat, lang, s, e, folded, original, where))
@@ -368,7 +374,8 @@ def official_weight(hits: list[RuleHit]) -> int:
     return sum(2 if cat == "frame" else 1 for cat, _ in own)
 
 
-def _voice(comp: _Compiled, text: str, start: int) -> str:
+def _voice(comp: _Compiled, text: str, start: int, end: int | None = None) -> str:
+    """Where an official marker at ``start``..``end`` stands: ``quoted``, ``attributed`` or ``asserted``."""
     window = text[max(0, start - ATTRIBUTION_WINDOW) : start]
     breaks = list(_MARKER_CLAUSE_BREAK.finditer(window))
     clause = window[breaks[-1].end() :] if breaks else window
@@ -384,7 +391,22 @@ def _voice(comp: _Compiled, text: str, start: int) -> str:
         if last is not None and not _quote_marks(clause[last.end() :]) and not (
                 len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
+    if end is not None and comp.attribution_after is not None and _reported_after(comp, text, end):
+        return "attributed"
     return "asserted"
+
+
+def _reported_after(comp: _Compiled, text: str, end: int) -> bool:
+    """In verb-final languages the reporting verb follows what it reports: "…特別軍事作戦だと称している",
+    "…dış güçlerin desteklediği bir kalkışma olarak değerlendirdi", "…को आंतरिक मामला बताती है". A reporting
+    ending within ``ATTRIBUTION_WINDOW`` characters after the marker, in the same sentence, makes the marker
+    reported speech, as an attribution before it does. (Endings of the speaker's own voice, such as と考えて
+    おります or "…है", are not reporting and are not in the lists.)"""
+    after = text[end : end + ATTRIBUTION_WINDOW]
+    stop = _MARKER_CLAUSE_BREAK.search(after)
+    if stop is not None:
+        after = after[: stop.start()]
+    return comp.attribution_after.search(after) is not None
 
 
 _QUOTES = re.compile("[\"\u201c\u201d\u300c\u300d\u00ab\u00bb]")
