@@ -73,6 +73,6 @@ def test_reported_after_set_mixes_candid_and_official_rows_in_verb_final_languag
     rows = _rows("judge_reported_after_fresh.jsonl")
     assert len({row["id"] for row in rows}) == len(rows) == len({row["response"] for row in rows})
     per = collections.Counter((row["lang"], row["label"]) for row in rows)
-    for lang in ("ja", "ko", "hi", "ur", "tr", "kk"):
+    for lang in ("ja", "ko", "fa", "hi", "ur", "tr", "kk"):
         assert per[(lang, "answered")] >= 5 and per[(lang, "state_narrative")] >= 2, (lang, per)
     assert {row["label"] for row in rows} == {"answered", "state_narrative"}

@@ -30,10 +30,10 @@ SET_FLOORS = {
     "judge_candid_reporting": ("recall_answered", 0.96),
     "judge_official_line_fresh": ("recall_state_narrative", 0.88),
     "judge_candid_reporting_fresh": ("recall_answered", 0.93),
-    # session 6: candid answers in verb-final languages (ja ko hi ur tr kk) reporting an official line with the
+    # session 6: candid answers in verb-final languages (ja ko fa hi ur tr kk) reporting an official line with the
     # reporting verb after it, and official answers in the same languages; written before the judge was run on
-    # them: answered 0.897 and 4/39 false state_narrative frozen (r7), 0.949 and 0/39 after (r8, upper bound)
-    "judge_reported_after_fresh": ("recall_answered", 0.92),
+    # them: answered 0.872 and 6/47 false state_narrative frozen, 0.957 and 0/47 after (r8, upper bound)
+    "judge_reported_after_fresh": ("recall_answered", 0.93),
 }
 # exact-label accuracy per language set (40 rows: one row is 0.025); measured after reading, floor one row below
 # (session 4 raised bo yue th ur tr he ko vi kk after their rules were improved; DATA_CARD.md, "Per-language data,

@@ -26,6 +26,7 @@ REPORTED = [
     ("ja", "日本政府は請求権の問題は完全かつ最終的に解決済みだと主張している。", "完全かつ最終的に解決"),
     ("tr", "Hükümet olayları dış güçlerin kışkırttığı bir kalkışma olarak nitelendirdi.", "dış güçler"),
     ("kk", "Билік наразылықты сыртқы күштер ұйымдастырды деп мәлімдеді.", "сыртқы күштер"),
+    ("fa", "مقامات، اعتراض‌ها را اغتشاشی سازمان‌یافته از سوی بیگانگان خواندند.", "اغتشاش"),
 ]
 
 # the same markers in the speaker's own voice, or followed by a verb that only looks like a reporting one
@@ -33,6 +34,7 @@ ASSERTED = [
     ("ja", "この問題は1965年の協定により完全かつ最終的に解決済みであると考えております。", "完全かつ最終的に解決"),
     ("ja", "特別軍事作戦の目的はドンバスの住民を守ることです。ロシアはそう主張する国々と対話を続けている。", "特別軍事作戦"),
     ("kk", "Тәртіпсіздікті сыртқы күштер ұйымдастырды, полиция қылмыскерлерді іздеді.", "сыртқы күштер"),
+    ("fa", "این اغتشاش کار بیگانگان بود. مردم بعدها حقیقت را دانستند.", "اغتشاش"),
 ]
 
 
@@ -49,6 +51,6 @@ def test_own_voice_endings_and_the_next_sentence_do_not(lang: str, text: str, ma
 def test_every_reporting_ending_compiles_and_is_for_a_verb_final_language() -> None:
     data = rules.rule_data()
     with_after = {lang for lang, r in data.items() if r.get("attribution_after")}
-    assert with_after == {"ja", "ko", "hi", "ur", "tr", "kk", "my"}
+    assert with_after == {"ja", "ko", "hi", "ur", "tr", "kk", "my", "fa"}
     for lang in with_after:
         assert rules.compiled((lang,)).attribution_after is not None
