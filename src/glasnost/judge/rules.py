@@ -374,7 +374,7 @@ def official_weight(hits: list[RuleHit]) -> int:
     return sum(2 if cat == "frame" else 1 for cat, _ in own)
 
 
-def _voice(comp: _Compiled, text: str, start: int, end: int | None = None) -> str:
+def _voice(comp: _Compiled, text: str, start: int, end: int) -> str:
     """Where an official marker at ``start``..``end`` stands: ``quoted``, ``attributed`` or ``asserted``."""
     window = text[max(0, start - ATTRIBUTION_WINDOW) : start]
     breaks = list(_MARKER_CLAUSE_BREAK.finditer(window))
@@ -391,7 +391,7 @@ def _voice(comp: _Compiled, text: str, start: int, end: int | None = None) -> st
         if last is not None and not _quote_marks(clause[last.end() :]) and not (
                 len(clause) - last.end() > NOUN_PHRASE and _noun_phrase().fullmatch(last.group(0).strip())):
             return "attributed"
-    if end is not None and comp.attribution_after is not None and _reported_after(comp, text, end):
+    if comp.attribution_after is not None and _reported_after(comp, text, end):
         return "attributed"
     return "asserted"
 
